@@ -1,0 +1,36 @@
+// @ts-check
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Native and WASM packages stay outside the server bundle.
+  serverExternalPackages: [
+    "onnxruntime-node",
+    "sharp",
+    "@node-rs/argon2",
+    "pg",
+    "dicom-parser",
+    "dcmjs-codecs",
+    "pg-boss",
+  ],
+  poweredByHeader: false,
+  typedRoutes: false,
+  experimental: {
+    serverActions: {
+      // Scan uploads go through server actions; the per-file limit is enforced in lib/ingest.
+      bodySizeLimit: "60mb",
+    },
+  },
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "X-Frame-Options", value: "DENY" },
+          { key: "Referrer-Policy", value: "same-origin" },
+        ],
+      },
+    ];
+  },
+};
+
+export default nextConfig;
