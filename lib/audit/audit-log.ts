@@ -1,0 +1,71 @@
+// The append-only audit trail (the table refuses UPDATE and DELETE). Events carry ids, never names or notes, so the
+// trail itself holds no more patient data than it must; server logs get none.
+import type { Db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
+
+export const AUDIT_ACTIONS = [
+  "auth.login.succeeded",
+  "auth.login.failed",
+  "auth.logout",
+  "patient.viewed",
+  "patient.created",
+  "patient.updated",
+  "user.created",
+  "user.disabled",
+  "user.enabled",
+  "user.password_reset",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEventInput {
+  action: AuditAction;
+  actorId?: string | null;
+  actorEmail?: string | null;
+  targetType?: "patient" | "user" | "scan" | "token" | "job" | null;
+  targetId?: string | null;
+  patientId?: string | null;
+  ip?: string | null;
+  details?: Prisma.InputJsonObject;
+}
+
+export async function recordAudit(db: Db | Prisma.TransactionClient, event: AuditEventInput): Promise<void> {
+  await db.auditEvent.create({
+    data: {
+      action: event.action,
+      actorId: event.actorId ?? null,
+      actorEmail: event.actorEmail ?? null,
+      targetType: event.targetType ?? null,
+      targetId: event.targetId ?? null,
+      patientId: event.patientId ?? null,
+      ip: event.ip ?? null,
+      details: event.details ?? {},
+    },
+  });
+}
+
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  patientId?: string;
+  from?: Date;
+  to?: Date;
+  /** Show events with an id below this one (keyset pagination, newest first). */
+  before?: bigint;
+  limit?: number;
+}
+
+export async function listAudit(db: Db, filter: AuditFilter) {
+  const limit = Math.min(filter.limit ?? 100, 500);
+  const rows = await db.auditEvent.findMany({
+    where: {
+      ...(filter.action ? { action: { startsWith: filter.action } } : {}),
+      ...(filter.actor ? { actorEmail: { contains: filter.actor, mode: "insensitive" as const } } : {}),
+      ...(filter.patientId ? { patientId: filter.patientId } : {}),
+      ...(filter.from || filter.to ? { at: { gte: filter.from, lt: filter.to } } : {}),
+      ...(filter.before !== undefined ? { id: { lt: filter.before } } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: limit + 1,
+  });
+  return { events: rows.slice(0, limit), hasMore: rows.length > limit };
+}

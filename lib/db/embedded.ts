@@ -1,0 +1,57 @@
+// The zero-setup database: PGlite (Postgres compiled to WASM, with pgvector) persisted under the data directory and
+// served over the Postgres wire protocol on loopback, so the app, Prisma and the migration runner use the same `pg`
+// code path as against a real server.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedDatabase(options: {
+  /** null keeps the database in memory (tests). */
+  dataDir: string | null;
+  /** 0 picks a free port. */
+  port?: number;
+}): Promise<EmbeddedDatabase> {
+  const dir = options.dataDir === null ? undefined : path.join(options.dataDir, "pglite");
+  if (dir) await mkdir(dir, { recursive: true });
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dir ?? "memory://", { extensions: { vector } });
+  } catch (error) {
+    throw new Error(
+      `Could not open the embedded database in ${dir}: ${(error as Error).message}. ` +
+        "Is another Radtrack instance using this data directory? Set RADTRACK_DATA_DIR to another folder.",
+    );
+  }
+  await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
+  const port = options.port ?? 0;
+  // All connections share PGlite's single backend; the socket server queues their queries.
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections: 64 });
+  await server.start();
+  const conn = server.getServerConn();
+  const boundPort = await resolvePort(server, conn, port);
+  return {
+    url: `postgresql://postgres:postgres@127.0.0.1:${boundPort}/postgres?sslmode=disable`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+async function resolvePort(server: PGLiteSocketServer, conn: string, requested: number): Promise<number> {
+  if (requested !== 0) return requested;
+  // getServerConn() reports the requested port; ask the listening socket for the one the OS chose.
+  const inner = (server as unknown as { server?: { address(): { port: number } | string | null } }).server;
+  const address = inner?.address();
+  if (address && typeof address === "object") return address.port;
+  const match = /:(\d+)$/.exec(conn);
+  if (!match?.[1]) throw new Error(`Could not tell which port the embedded database listens on (${conn})`);
+  return Number(match[1]);
+}

@@ -1,0 +1,27 @@
+"use server";
+
+import { defineAction } from "@/lib/actions/define-action";
+import { serverAction } from "@/lib/actions/server-action";
+import { db } from "@/lib/db/client";
+import { createPatientInput, updatePatientInput } from "./schemas";
+import { createPatient, updatePatient } from "./service";
+
+export const createPatientAction = serverAction(
+  defineAction({
+    name: "patients.create",
+    roles: ["admin", "clinician"],
+    input: createPatientInput,
+    handler: (input, ctx) => createPatient(db(), input, ctx),
+    revalidate: () => ["/patients"],
+  }),
+);
+
+export const updatePatientAction = serverAction(
+  defineAction({
+    name: "patients.update",
+    roles: ["admin", "clinician"],
+    input: updatePatientInput,
+    handler: (input, ctx) => updatePatient(db(), input, ctx),
+    revalidate: (input) => ["/patients", `/patients/${input.id}`],
+  }),
+);

@@ -1,0 +1,120 @@
+// Patient records: create, edit, find, and open (which the audit trail must see).
+import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import { recordAudit } from "@/lib/audit/audit-log";
+import type { Db } from "@/lib/db/client";
+import { isUniqueViolation } from "@/lib/db/errors";
+import type { CreatePatientInput, UpdatePatientInput } from "./schemas";
+
+function duplicateMrn(mrn: string): UserFacingError {
+  return new UserFacingError(`A patient with MRN ${mrn} already exists.`, {
+    mrn: [`MRN ${mrn} is already registered. Search for it instead of creating it again.`],
+  });
+}
+
+export async function createPatient(db: Db, input: CreatePatientInput, ctx: ActionContext) {
+  try {
+    return await db.$transaction(async (tx) => {
+      const patient = await tx.patient.create({
+        data: { mrn: input.mrn, name: input.name, sex: input.sex, birthYear: input.birthYear ?? null, notes: input.notes },
+      });
+      await recordAudit(tx, {
+        action: "patient.created",
+        actorId: ctx.actor.id,
+        actorEmail: ctx.actor.email,
+        targetType: "patient",
+        targetId: patient.id,
+        patientId: patient.id,
+        ip: ctx.ip,
+      });
+      return { id: patient.id };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateMrn(input.mrn);
+    throw error;
+  }
+}
+
+export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: ActionContext) {
+  try {
+    return await db.$transaction(async (tx) => {
+      const before = await tx.patient.findUnique({ where: { id: input.id } });
+      if (!before) throw new UserFacingError("This patient no longer exists.");
+      await tx.patient.update({
+        where: { id: input.id },
+        data: { mrn: input.mrn, name: input.name, sex: input.sex, birthYear: input.birthYear ?? null, notes: input.notes },
+      });
+      const changed = (["mrn", "name", "sex", "birthYear", "notes"] as const).filter(
+        (k) => (before[k] ?? null) !== ((input[k] as unknown) ?? null),
+      );
+      await recordAudit(tx, {
+        action: "patient.updated",
+        actorId: ctx.actor.id,
+        actorEmail: ctx.actor.email,
+        targetType: "patient",
+        targetId: input.id,
+        patientId: input.id,
+        ip: ctx.ip,
+        details: { fields: changed },
+      });
+      return { id: input.id };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateMrn(input.mrn);
+    throw error;
+  }
+}
+
+export interface PatientSearch {
+  q?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+export async function searchPatients(db: Db, search: PatientSearch) {
+  const q = search.q?.trim() ?? "";
+  const pageSize = Math.min(Math.max(search.pageSize ?? 25, 1), 100);
+  const page = Math.max(search.page ?? 1, 1);
+  const where = q
+    ? {
+        OR: [
+          { mrn: { contains: q, mode: "insensitive" as const } },
+          { name: { contains: q, mode: "insensitive" as const } },
+        ],
+      }
+    : {};
+  const [total, patients] = await Promise.all([
+    db.patient.count({ where }),
+    db.patient.findMany({
+      where,
+      orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
+      skip: (page - 1) * pageSize,
+      take: pageSize,
+      select: {
+        id: true,
+        mrn: true,
+        name: true,
+        sex: true,
+        birthYear: true,
+        updatedAt: true,
+        _count: { select: { scans: true } },
+      },
+    }),
+  ]);
+  return { total, page, pageSize, patients };
+}
+
+/** Loads a patient for display and records that this user looked at it. */
+export async function openPatient(db: Db, id: string, ctx: ActionContext) {
+  const patient = await db.patient.findUnique({ where: { id } });
+  if (!patient) return null;
+  await recordAudit(db, {
+    action: "patient.viewed",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    targetType: "patient",
+    targetId: patient.id,
+    patientId: patient.id,
+    ip: ctx.ip,
+  });
+  return patient;
+}

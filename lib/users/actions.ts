@@ -1,0 +1,37 @@
+"use server";
+
+import { defineAction } from "@/lib/actions/define-action";
+import { serverAction } from "@/lib/actions/server-action";
+import { db } from "@/lib/db/client";
+import { createUserInput, resetPasswordInput, setDisabledInput } from "./schemas";
+import { createUser, resetPassword, setUserDisabled } from "./service";
+
+export const createUserAction = serverAction(
+  defineAction({
+    name: "users.create",
+    roles: ["admin"],
+    input: createUserInput,
+    handler: (input, ctx) => createUser(db(), input, ctx),
+    revalidate: () => ["/admin/users"],
+  }),
+);
+
+export const setUserDisabledAction = serverAction(
+  defineAction({
+    name: "users.setDisabled",
+    roles: ["admin"],
+    input: setDisabledInput,
+    handler: (input, ctx) => setUserDisabled(db(), input, ctx),
+    revalidate: () => ["/admin/users"],
+  }),
+);
+
+export const resetPasswordAction = serverAction(
+  defineAction({
+    name: "users.resetPassword",
+    roles: ["admin"],
+    input: resetPasswordInput,
+    handler: (input, ctx) => resetPassword(db(), input, ctx),
+    revalidate: () => ["/admin/users"],
+  }),
+);

@@ -1,0 +1,91 @@
+// Accounts: created, disabled and re-enabled, and given new passwords by admins only.
+import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import { recordAudit } from "@/lib/audit/audit-log";
+import { hashPassword } from "@/lib/auth/password";
+import type { Db } from "@/lib/db/client";
+import { isUniqueViolation } from "@/lib/db/errors";
+import type { CreateUserInput } from "./schemas";
+
+export async function createUser(db: Db, input: CreateUserInput, ctx: ActionContext) {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await db.$transaction(async (tx) => {
+      const user = await tx.user.create({
+        data: { email: input.email, name: input.name, role: input.role, passwordHash },
+      });
+      await recordAudit(tx, {
+        action: "user.created",
+        actorId: ctx.actor.id,
+        actorEmail: ctx.actor.email,
+        targetType: "user",
+        targetId: user.id,
+        ip: ctx.ip,
+        details: { role: input.role },
+      });
+      return { id: user.id };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new UserFacingError("This e-mail address already has an account.", {
+        email: [`${input.email} already has an account.`],
+      });
+    }
+    throw error;
+  }
+}
+
+export async function setUserDisabled(db: Db, input: { id: string; disabled: boolean }, ctx: ActionContext) {
+  if (input.id === ctx.actor.id && input.disabled) {
+    throw new UserFacingError("You cannot disable your own account.");
+  }
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: input.id } });
+    if (!user) throw new UserFacingError("This user no longer exists.");
+    if (input.disabled && user.role === "admin" && !user.disabled) {
+      const activeAdmins = await tx.user.count({ where: { role: "admin", disabled: false } });
+      if (activeAdmins <= 1) throw new UserFacingError("Radtrack needs at least one active admin.");
+    }
+    await tx.user.update({
+      where: { id: input.id },
+      // Disabling also invalidates the sessions the user already holds.
+      data: { disabled: input.disabled, sessionVersion: input.disabled ? { increment: 1 } : undefined },
+    });
+    await recordAudit(tx, {
+      action: input.disabled ? "user.disabled" : "user.enabled",
+      actorId: ctx.actor.id,
+      actorEmail: ctx.actor.email,
+      targetType: "user",
+      targetId: input.id,
+      ip: ctx.ip,
+    });
+    return { id: input.id, disabled: input.disabled };
+  });
+}
+
+export async function resetPassword(db: Db, input: { id: string; password: string }, ctx: ActionContext) {
+  const passwordHash = await hashPassword(input.password);
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: input.id } });
+    if (!user) throw new UserFacingError("This user no longer exists.");
+    await tx.user.update({
+      where: { id: input.id },
+      data: { passwordHash, sessionVersion: { increment: 1 } },
+    });
+    await recordAudit(tx, {
+      action: "user.password_reset",
+      actorId: ctx.actor.id,
+      actorEmail: ctx.actor.email,
+      targetType: "user",
+      targetId: input.id,
+      ip: ctx.ip,
+    });
+    return { id: input.id };
+  });
+}
+
+export function listUsers(db: Db) {
+  return db.user.findMany({
+    orderBy: [{ disabled: "asc" }, { email: "asc" }],
+    select: { id: true, email: true, name: true, role: true, disabled: true, lastLoginAt: true },
+  });
+}

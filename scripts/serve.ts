@@ -1,0 +1,49 @@
+// The HTTP server around Next.js. It exists for one reason: the client address. Next only fills X-Forwarded-For when
+// the client did not send one, so a client could pick the address that login throttling and the audit log see.
+// Here the header is always replaced: by the socket address, or, behind RADTRACK_TRUSTED_PROXIES reverse proxies,
+// by the address those proxies report.
+import http from "node:http";
+import next from "next";
+import { loadConfig } from "@/lib/config";
+
+const dev = process.argv.includes("--dev");
+const cfg = loadConfig();
+const host = process.env.HOST ?? "127.0.0.1";
+const trustedProxies = Number(process.env.RADTRACK_TRUSTED_PROXIES ?? "0");
+
+function clientAddress(req: http.IncomingMessage): string {
+  const socketAddress = req.socket.remoteAddress ?? "";
+  if (!trustedProxies) return socketAddress;
+  const chain = String(req.headers["x-forwarded-for"] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // Each trusted proxy appends the address it saw; the client is the entry just before the trusted ones.
+  return chain[chain.length - trustedProxies] ?? socketAddress;
+}
+
+const app = next({ dev, hostname: host, port: cfg.port });
+await app.prepare();
+const handle = app.getRequestHandler();
+
+const server = http.createServer((req, res) => {
+  req.headers["x-forwarded-for"] = clientAddress(req);
+  void handle(req, res);
+});
+server.on("error", (error: NodeJS.ErrnoException) => {
+  console.error(
+    error.code === "EADDRINUSE"
+      ? `Port ${cfg.port} is already in use. Set PORT to a free port.`
+      : `Server error: ${error.message}`,
+  );
+  process.exit(1);
+});
+server.listen(cfg.port, host, () => {
+  const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  console.log(`Radtrack is ready on http://${shown}:${cfg.port}`);
+  process.send?.({ ready: true });
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}

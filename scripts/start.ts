@@ -1,0 +1,128 @@
+// `npm start`: everything a fresh clone needs to serve Radtrack. Starts the embedded database when DATABASE_URL is
+// absent, applies migrations, creates the first admin, builds when the sources changed, then runs the web server as
+// a child process (the embedded database lives in this process and must keep its event loop free).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { loadConfig } from "@/lib/config";
+import { createDb } from "@/lib/db/client";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "@/lib/db/embedded";
+import { migrate } from "@/lib/db/migrate";
+import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
+import { ensureAuthSecret } from "@/lib/runtime/secrets";
+import { ensureFirstAdmin } from "@/lib/users/bootstrap";
+
+const require = createRequire(import.meta.url);
+const root = process.cwd();
+const dev = process.argv.includes("--dev");
+const started = Date.now();
+const log = (line: string) => console.log(`[radtrack] ${line}`);
+
+function fail(message: string): never {
+  console.error(`[radtrack] ${message}`);
+  process.exit(1);
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: "inherit", env });
+    child.on("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+let cfg;
+try {
+  cfg = loadConfig();
+} catch (error) {
+  fail(`Configuration error: ${(error as Error).message}`);
+}
+await mkdir(cfg.dataDir, { recursive: true });
+const authSecret = await ensureAuthSecret(cfg.dataDir);
+
+let embedded: EmbeddedDatabase | undefined;
+let databaseUrl = cfg.databaseUrl;
+if (!databaseUrl) {
+  try {
+    embedded = await startEmbeddedDatabase({ dataDir: cfg.dataDir });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  databaseUrl = embedded.url;
+  log(`embedded database (PGlite + pgvector) in ${cfg.dataDir}/pglite`);
+} else {
+  log("using the database in DATABASE_URL");
+}
+
+try {
+  const result = await migrate(databaseUrl, { log });
+  if (result.applied.length === 0) log("database schema is up to date");
+  for (const name of result.modified) log(`warning: applied migration ${name} was edited since it was applied`);
+} catch (error) {
+  await embedded?.stop();
+  fail(`Could not prepare the database: ${(error as Error).message}`);
+}
+
+const prisma = createDb(databaseUrl);
+try {
+  const admin = await ensureFirstAdmin(prisma, { email: cfg.adminEmail, password: cfg.adminPassword });
+  if (admin.created && admin.generatedPassword) {
+    console.log(
+      [
+        "",
+        "  First admin account created. This password is shown only once:",
+        `    e-mail:   ${admin.email}`,
+        `    password: ${admin.generatedPassword}`,
+        "  Sign in and create named accounts under Admin > Users.",
+        "",
+      ].join("\n"),
+    );
+  } else if (admin.created) {
+    log(`first admin ${admin.email} created from RADTRACK_ADMIN_EMAIL / RADTRACK_ADMIN_PASSWORD`);
+  }
+} catch (error) {
+  await embedded?.stop();
+  fail(`Could not create the first admin: ${(error as Error).message}`);
+} finally {
+  await prisma.$disconnect();
+}
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  AUTH_SECRET: authSecret,
+  RADTRACK_DATA_DIR: cfg.dataDir,
+  PORT: String(cfg.port),
+  NEXT_TELEMETRY_DISABLED: "1",
+};
+const nextBin = require.resolve("next/dist/bin/next");
+
+if (!dev && !(await buildIsCurrent(root))) {
+  log("building the web app (first start or changed sources; a few minutes on 2 cores)...");
+  const code = await run([nextBin, "build"], { ...env, NODE_ENV: "production" });
+  if (code !== 0) {
+    await embedded?.stop();
+    fail("The build failed; see the output above.");
+  }
+  await recordBuild(root);
+}
+
+const tsxLoader = require.resolve("tsx");
+const server: ChildProcess = spawn(
+  process.execPath,
+  ["--import", tsxLoader, "scripts/serve.ts", ...(dev ? ["--dev"] : [])],
+  { stdio: ["inherit", "inherit", "inherit", "ipc"], env: { ...env, NODE_ENV: dev ? "development" : "production" } },
+);
+server.on("message", (message: { ready?: boolean }) => {
+  if (message.ready) log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  server.kill("SIGTERM");
+  await embedded?.stop().catch(() => {});
+  process.exit(code);
+}
+server.on("exit", (code) => void shutdown(code ?? 0));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown(0));
