@@ -1,0 +1,135 @@
+// Execution provider choice. A GPU provider that cannot start (no adapter, no CUDA libraries) must degrade to
+// the CPU with a visible reason, never take the app down and never produce vectors from a half-working backend.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { InferenceSession, listSupportedBackends } from "onnxruntime-node";
+import { EmbeddingConfigError, EmbeddingEngineError, errorMessage } from "./errors";
+
+export const REQUESTABLE_PROVIDERS = ["auto", "cuda", "webgpu", "cpu"] as const;
+export type RequestedProvider = (typeof REQUESTABLE_PROVIDERS)[number];
+export type ExecutionProvider = Exclude<RequestedProvider, "auto">;
+
+export interface EmbeddingLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export function parseRequestedProvider(raw: string | undefined): RequestedProvider {
+  const value = raw?.trim().toLowerCase() ?? "";
+  if (value === "") return "auto";
+  if ((REQUESTABLE_PROVIDERS as readonly string[]).includes(value)) return value as RequestedProvider;
+  throw new EmbeddingConfigError(`EMBED_PROVIDER must be one of ${REQUESTABLE_PROVIDERS.join(", ")}; got "${raw}"`);
+}
+
+export interface BackendInfo {
+  name: string;
+  bundled: boolean;
+}
+
+/**
+ * The binding lists cuda even when its libraries were never installed (they come only with
+ * ONNXRUNTIME_NODE_INSTALL=cuda12); trying it then costs an ONNX Runtime error on stderr. Look for the provider
+ * library beside the binding; if the package cannot be located, say yes and let session creation decide.
+ */
+export function cudaLibraryPresent(): boolean {
+  try {
+    const require = createRequire(path.join(process.cwd(), "package.json"));
+    const main = require.resolve("onnxruntime-node");
+    const binDir = path.join(path.dirname(main), "..", "bin", "napi-v6", process.platform, process.arch);
+    const lib = process.platform === "win32" ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+    return existsSync(path.join(binDir, lib));
+  } catch {
+    return true;
+  }
+}
+
+/** Providers to try, best first; cpu is always last so there is always an answer. */
+export function providerCandidates(
+  requested: RequestedProvider,
+  backends: readonly BackendInfo[] = listSupportedBackends(),
+  hasCudaLibrary: () => boolean = cudaLibraryPresent,
+): ExecutionProvider[] {
+  if (requested === "cpu") return ["cpu"];
+  if (requested !== "auto") return [requested, "cpu"];
+  const listed = (name: string) => backends.find((b) => b.name === name);
+  const out: ExecutionProvider[] = [];
+  const cuda = listed("cuda");
+  if (cuda && (cuda.bundled || hasCudaLibrary())) out.push("cuda");
+  if (listed("webgpu")) out.push("webgpu");
+  out.push("cpu");
+  return out;
+}
+
+export interface SessionChoice {
+  session: InferenceSession;
+  provider: ExecutionProvider;
+  /** Why a better provider was not used; absent when the first candidate worked. */
+  fallbackReason?: string;
+}
+
+export interface OpenSessionOptions {
+  modelPath: string;
+  requested: RequestedProvider;
+  threads: number;
+  /** Runs one inference and checks the result; a throw here counts as the provider failing. */
+  probe(session: InferenceSession): Promise<void>;
+  log: EmbeddingLog;
+  /** For tests: override the candidate list. */
+  candidates?: ExecutionProvider[];
+}
+
+function sessionOptions(provider: ExecutionProvider, threads: number): InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    // One graph, one request at a time: parallel operator execution only adds contention.
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    // Warnings from ORT are noise here; real failures surface as exceptions with our own message.
+    logSeverityLevel: 3,
+  };
+}
+
+// ORT messages start with a source location, a function signature and the failed assertion; the useful part
+// ("Failed to get a WebGPU adapter: ...") is at the end, so drop the prefix and keep the tail when trimming.
+export function shortReason(error: unknown): string {
+  const text = errorMessage(error)
+    .replace(/\s+/g, " ")
+    .replace(/^\S+\.(?:cc|cpp|h):\d+ (?:.*? was false\. )?/, "")
+    .trim();
+  return text.length > 300 ? `...${text.slice(-297)}` : text;
+}
+
+export async function openSessionWithFallback(options: OpenSessionOptions): Promise<SessionChoice> {
+  const candidates = options.candidates ?? providerCandidates(options.requested);
+  const failures: string[] = [];
+  for (const provider of candidates) {
+    let session: InferenceSession | undefined;
+    try {
+      session = await InferenceSession.create(options.modelPath, sessionOptions(provider, options.threads));
+    } catch (error) {
+      failures.push(`${provider}: session creation failed: ${shortReason(error)}`);
+      continue;
+    }
+    try {
+      await options.probe(session);
+    } catch (error) {
+      await session.release().catch(() => undefined);
+      // A contract violation on the CPU is a broken model, not a provider problem: report it as such.
+      if (provider === "cpu" || error instanceof EmbeddingConfigError) throw error;
+      failures.push(`${provider}: first inference failed: ${shortReason(error)}`);
+      continue;
+    }
+    const fallbackReason = failures.length > 0 ? failures.join("; ") : undefined;
+    if (fallbackReason) {
+      options.log.warn(`[embedding] EMBED_PROVIDER=${options.requested}: using ${provider} (${fallbackReason})`);
+    }
+    options.log.info(
+      `[embedding] execution provider: ${provider} (requested ${options.requested}, ${options.threads} threads)`,
+    );
+    return { session, provider, fallbackReason };
+  }
+  throw new EmbeddingEngineError(`no execution provider could run ${options.modelPath}: ${failures.join("; ")}`);
+}

@@ -1,0 +1,206 @@
+// Embedding throughput: preprocessing alone, inference alone and both (the public embedImages path), at batch 1
+// and 16, on real corpus X-rays. Writes bench/results/embed.json.
+//
+//   npm run bench:embed -- --n 64 [--repeat 3] [--out bench/results/embed.json]
+//   EMBED_PROVIDER=cuda|webgpu|cpu EMBED_THREADS=8 npm run bench:embed      (same script on a GPU machine)
+//
+// Plain Node modules only (no Next imports), so it also runs bundled:
+//   esbuild scripts/bench-embed.ts --bundle --platform=node --format=esm --external:onnxruntime-node --external:sharp
+import { execFileSync } from "node:child_process";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { env as ortEnv } from "onnxruntime-node";
+import sharp from "sharp";
+import { corpusFiles, decodeGrey } from "../lib/embedding/dev-corpus";
+import { createEmbedder } from "../lib/embedding/embedder";
+import { createPreprocessor } from "../lib/embedding/preprocess";
+import { embeddingSettings } from "../lib/embedding/settings";
+import type { GreyImage } from "../lib/embedding/types";
+
+const BATCH_SIZES = [1, 16] as const;
+type Stage = "preprocess" | "inference" | "both";
+
+interface Row {
+  stage: Stage;
+  batch: number;
+  /** Median over repeats. */
+  imagesPerSec: number;
+  msPerImage: number;
+  runsImagesPerSec: number[];
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs `work` `repeat` times over `n` images; returns images/s per run. */
+async function measure(n: number, repeat: number, work: () => Promise<void>): Promise<number[]> {
+  const rates: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const start = performance.now();
+    await work();
+    rates.push(n / ((performance.now() - start) / 1000));
+  }
+  return rates;
+}
+
+// Best effort: names the GPU in the results when one is there; absent otherwise.
+function gpuName(): string | undefined {
+  try {
+    const out = execFileSync("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader"], {
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.trim().split("\n")[0] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: "string" },
+      repeat: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  const n = positiveInt("n", values.n, 64);
+  const repeat = positiveInt("repeat", values.repeat, 3);
+  const outFile = path.resolve(values.out ?? "bench/results/embed.json");
+  const settings = embeddingSettings();
+
+  const files = await corpusFiles(n);
+  const decodeStart = performance.now();
+  const images: GreyImage[] = await Promise.all(files.map(decodeGrey));
+  const decodeSec = (performance.now() - decodeStart) / 1000;
+  console.log(`${images.length} corpus images decoded in ${(decodeSec * 1000).toFixed(0)} ms (not counted below)`);
+
+  const rows: Row[] = [];
+  let engineInfo:
+    { provider: string; fallbackReason: string | undefined; modelId: string; sha256: string; dims: number } | undefined;
+  for (const batch of BATCH_SIZES) {
+    // One embedder per batch size, so "both" measures the real path (queue, preprocessing, inference).
+    const embedder = createEmbedder({
+      ...settings,
+      batchSize: batch,
+      maxPending: Math.max(settings.maxPending, batch),
+    });
+    try {
+      const engine = await embedder.ready();
+      engineInfo ??= {
+        provider: engine.provider,
+        fallbackReason: engine.fallbackReason,
+        modelId: engine.descriptor.id,
+        sha256: engine.descriptor.sha256,
+        dims: engine.descriptor.dims,
+      };
+      const pre = createPreprocessor(engine.descriptor);
+      const groups = chunks(images, batch);
+      const tensors = await Promise.all(groups.map((g) => pre.batch(g)));
+
+      // Warm-up: first runs per shape allocate buffers (and compile kernels on GPU providers).
+      await embedder.embedImages(images.slice(0, Math.min(batch * 2, images.length)));
+
+      const add = (stage: Stage, rates: number[]) => {
+        const rate = median(rates);
+        rows.push({ stage, batch, imagesPerSec: rate, msPerImage: 1000 / rate, runsImagesPerSec: rates });
+        console.log(`  ${stage.padEnd(10)} batch ${String(batch).padStart(2)}: ${rate.toFixed(1)} images/s`);
+      };
+      add(
+        "preprocess",
+        await measure(images.length, repeat, async () => {
+          for (const g of groups) await pre.batch(g);
+        }),
+      );
+      add(
+        "inference",
+        await measure(images.length, repeat, async () => {
+          for (let i = 0; i < groups.length; i++) await engine.infer(tensors[i]!, groups[i]!.length);
+        }),
+      );
+      add(
+        "both",
+        await measure(images.length, repeat, async () => {
+          await embedder.embedImages(images);
+        }),
+      );
+    } finally {
+      await embedder.close();
+    }
+  }
+  if (!engineInfo) throw new Error("no benchmark ran");
+
+  const cpus = os.cpus();
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      cpuModel: cpus[0]?.model ?? "unknown",
+      cores: os.availableParallelism(),
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
+      gpu: gpuName(),
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      onnxruntime: ortEnv.versions.node ?? ortEnv.versions.common,
+      libvips: sharp.versions.vips,
+    },
+    model: { id: engineInfo.modelId, sha256: engineInfo.sha256, dims: engineInfo.dims },
+    provider: {
+      requested: settings.provider,
+      used: engineInfo.provider,
+      fallbackReason: engineInfo.fallbackReason,
+      threads: settings.threads,
+    },
+    images: {
+      n: images.length,
+      corpus: "shared/data/cxr (spread over the sorted list)",
+      decodeImagesPerSec: images.length / decodeSec,
+    },
+    repeat,
+    results: rows,
+  };
+
+  console.log(
+    `\nprovider ${engineInfo.provider} (requested ${settings.provider}), ${settings.threads} threads, ` +
+      `${result.machine.cpuModel} x${result.machine.cores}${result.machine.gpu ? `, ${result.machine.gpu}` : ""}`,
+  );
+  console.table(
+    rows.map((r) => ({
+      stage: r.stage,
+      batch: r.batch,
+      "images/s": Number(r.imagesPerSec.toFixed(1)),
+      "ms/image": Number(r.msPerImage.toFixed(2)),
+    })),
+  );
+
+  await mkdir(path.dirname(outFile), { recursive: true });
+  // Write-then-rename: an interrupted run never leaves a half-written results file.
+  const tmp = `${outFile}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  await rename(tmp, outFile);
+  console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
