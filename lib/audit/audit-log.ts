@@ -14,6 +14,13 @@ export const AUDIT_ACTIONS = [
   "user.disabled",
   "user.enabled",
   "user.password_reset",
+  "scan.uploaded",
+  "scan.viewed",
+  "neighbours.viewed",
+  "reference.imported",
+  "token.created",
+  "token.revoked",
+  "model.activated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
