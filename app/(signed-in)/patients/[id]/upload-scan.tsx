@@ -1,0 +1,102 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useRef, useState, useTransition } from "react";
+import { uploadScanAction } from "@/lib/scans/actions";
+
+const VIEWS = ["", "PA", "AP", "AP Supine", "LL", "Other"] as const;
+
+export function UploadScan({ patientId }: { patientId: string }) {
+  const router = useRouter();
+  const input = useRef<HTMLInputElement>(null);
+  const [file, setFile] = useState<File | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [pending, startTransition] = useTransition();
+  const [message, setMessage] = useState<{ kind: "error" | "ok"; text: string } | null>(null);
+
+  function submit(form: HTMLFormElement) {
+    if (!file) {
+      setMessage({ kind: "error", text: "Choose an image file to upload." });
+      return;
+    }
+    const data = new FormData(form);
+    data.set("file", file);
+    data.set("patientId", patientId);
+    startTransition(async () => {
+      const result = await uploadScanAction(data);
+      if (!result.ok) {
+        const details = Object.values(result.fieldErrors ?? {}).flat();
+        setMessage({ kind: "error", text: [result.error, ...details].join(" ") });
+        return;
+      }
+      setMessage({ kind: "ok", text: ["Scan uploaded.", ...result.data.warnings].join(" ") });
+      setFile(null);
+      form.reset();
+      router.push(`/patients/${patientId}?scan=${result.data.scanId}`, { scroll: false });
+      router.refresh();
+    });
+  }
+
+  return (
+    <form
+      className="upload"
+      aria-label="Upload a scan"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit(e.currentTarget);
+      }}
+    >
+      <div
+        className={`dropzone${dragging ? " dragging" : ""}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          const dropped = e.dataTransfer.files[0];
+          if (dropped) setFile(dropped);
+        }}
+      >
+        <p>{file ? `${file.name} (${Math.ceil(file.size / 1024)} KB)` : "Drop a chest X-ray here (DICOM, JPEG or PNG)"}</p>
+        <label className="button">
+          Choose file
+          <input
+            ref={input}
+            className="sr-only"
+            type="file"
+            name="file"
+            accept=".dcm,.dicom,image/jpeg,image/png,application/dicom"
+            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          />
+        </label>
+      </div>
+      <div className="upload-fields">
+        <label className="field">
+          <span>Acquisition date (blank: from the DICOM file, else today)</span>
+          <input type="date" name="acquiredAt" max={new Date().toISOString().slice(0, 10)} />
+        </label>
+        <label className="field">
+          <span>View</span>
+          <select name="view" defaultValue="">
+            {VIEWS.map((v) => (
+              <option key={v} value={v}>
+                {v || "From the file / unknown"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={pending}>
+          {pending ? "Uploading and embedding…" : "Upload scan"}
+        </button>
+      </div>
+      {message && (
+        <p className={message.kind === "error" ? "form-error" : "form-ok"} role={message.kind === "error" ? "alert" : "status"}>
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,31 @@
+"use server";
+
+import { defineAction } from "@/lib/actions/define-action";
+import { serverAction } from "@/lib/actions/server-action";
+import { db } from "@/lib/db/client";
+import { ingestScan } from "./ingest";
+import { uploadScanInput } from "./schemas";
+
+export const uploadScanAction = serverAction(
+  defineAction({
+    name: "scans.upload",
+    roles: ["admin", "clinician"],
+    input: uploadScanInput,
+    handler: async (input, ctx) => {
+      const result = await ingestScan(
+        db(),
+        {
+          patientId: input.patientId,
+          bytes: Buffer.from(await input.file.arrayBuffer()),
+          origin: "upload",
+          acquiredAt: input.acquiredAt ? new Date(`${input.acquiredAt}T00:00:00Z`) : undefined,
+          view: input.view,
+          fileName: input.file.name,
+        },
+        ctx,
+      );
+      return { scanId: result.scanId, acquiredAt: result.acquiredAt.toISOString(), warnings: result.warnings };
+    },
+    revalidate: (input) => [`/patients/${input.patientId}`, "/patients"],
+  }),
+);
