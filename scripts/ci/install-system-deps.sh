@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suites need on a clean Debian bookworm machine: PostgreSQL 15 with pgvector built from
-# Debian's trixie source package (bookworm ships none), Chromium for Playwright, DCMTK for independent DICOM fixtures.
+# Debian's trixie source package (bookworm ships none), Chromium for Playwright, DCMTK for independent DICOM fixtures,
+# curl for .ci/run's smoke check.
 # Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -11,6 +12,7 @@ command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/lib/postgresql/$PG_MAJOR/bin/pg_config ] || [ -x /usr/bin/pg_config ] && [ -d /usr/include/postgresql/$PG_MAJOR/server ] || need+=(postgresql-server-dev-$PG_MAJOR)
 command -v img2dcm >/dev/null || need+=(dcmtk)
 command -v make >/dev/null || need+=(build-essential)
+command -v curl >/dev/null || need+=(curl ca-certificates)
 if [ ! -f /etc/apt/sources.list.d/trixie-src.list ]; then
   echo 'deb-src http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie-src.list
   apt_updated=0
