@@ -5,8 +5,7 @@ import { z } from "zod";
 import type { Actor, Role } from "@/lib/auth/actor";
 
 export type ActionResult<T> =
-  | { ok: true; data: T }
-  | { ok: false; error: string; fieldErrors?: Record<string, string[]> };
+  { ok: true; data: T } | { ok: false; error: string; fieldErrors?: Record<string, string[]> };
 
 export interface ActionContext {
   actor: Actor;
@@ -100,7 +99,10 @@ export function defineAction<S extends z.ZodType, T, A extends Audience = readon
         // Ids only: the error message may quote patient data.
         console.error(`action ${spec.name} failed for user ${caller.actor?.id ?? "anonymous"}:`, (error as Error).name);
         console.error(error);
-        return { result: { ok: false, error: "Something went wrong; nothing was changed. Try again." }, revalidate: [] };
+        return {
+          result: { ok: false, error: "Something went wrong; nothing was changed. Try again." },
+          revalidate: [],
+        };
       }
     },
   };

@@ -10,7 +10,9 @@ export type ServerAction<T> = ((raw: unknown) => Promise<ActionResult<T>>) & {
 };
 
 /** Turns a defined action into the function a "use server" module exports, with the actor taken from the session. */
-export function serverAction<S extends z.ZodType, T, A extends Audience>(action: DefinedAction<S, T, A>): ServerAction<T> {
+export function serverAction<S extends z.ZodType, T, A extends Audience>(
+  action: DefinedAction<S, T, A>,
+): ServerAction<T> {
   const fn = async (raw: unknown) => {
     const [actor, ip] = await Promise.all([currentActor(), requestIp()]);
     const { result, revalidate } = await action.invoke(raw, { actor, ip });

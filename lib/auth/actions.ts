@@ -55,7 +55,12 @@ export const logoutAction = serverAction(
     roles: ["admin", "clinician"],
     input: z.object({}),
     handler: async (_input, ctx) => {
-      await recordAudit(db(), { action: "auth.logout", actorId: ctx.actor.id, actorEmail: ctx.actor.email, ip: ctx.ip });
+      await recordAudit(db(), {
+        action: "auth.logout",
+        actorId: ctx.actor.id,
+        actorEmail: ctx.actor.email,
+        ip: ctx.ip,
+      });
       await signOut({ redirect: false });
       return { redirectTo: "/login" };
     },

@@ -32,7 +32,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         if (!parsed.success) throw new LoginRefused("invalid");
         const outcome = await checkLogin(db(), loginLimiters(), { ...parsed.data, ip: clientIp(request.headers) });
         if (!outcome.ok) {
-          throw new LoginRefused(outcome.reason === "locked" ? `locked:${outcome.retryAfterSeconds ?? 60}` : outcome.reason);
+          throw new LoginRefused(
+            outcome.reason === "locked" ? `locked:${outcome.retryAfterSeconds ?? 60}` : outcome.reason,
+          );
         }
         return { ...outcome.actor, sessionVersion: outcome.sessionVersion };
       },

@@ -23,7 +23,11 @@ describe("checkLogin", () => {
 
   it("accepts the right password (any e-mail case) and audits it with the address", async () => {
     const limiters = createLoginLimiters();
-    const outcome = await checkLogin(t.db, limiters, { email: " ANA@example.test ", password: "right-password-123", ip: "10.0.0.1" });
+    const outcome = await checkLogin(t.db, limiters, {
+      email: " ANA@example.test ",
+      password: "right-password-123",
+      ip: "10.0.0.1",
+    });
     expect(outcome.ok).toBe(true);
     if (outcome.ok) expect(outcome.actor.role).toBe("clinician");
     const [event] = (await events("auth.login.succeeded")).slice(-1);
@@ -56,15 +60,24 @@ describe("checkLogin", () => {
     let now = 5_000_000;
     const limiters = createLoginLimiters(() => now);
     for (let i = 0; i < ACCOUNT_POLICY.maxFailures - 1; i++) {
-      expect((await checkLogin(t.db, limiters, { email: "bo@example.test", password: "x", ip: `10.1.0.${i}` })).ok).toBe(false);
+      expect(
+        (await checkLogin(t.db, limiters, { email: "bo@example.test", password: "x", ip: `10.1.0.${i}` })).ok,
+      ).toBe(false);
     }
     const last = await checkLogin(t.db, limiters, { email: "bo@example.test", password: "x", ip: "10.1.0.99" });
     expect(last).toMatchObject({ ok: false, reason: "locked" });
-    const blocked = await checkLogin(t.db, limiters, { email: "bo@example.test", password: "right-password-123", ip: "10.1.1.1" });
+    const blocked = await checkLogin(t.db, limiters, {
+      email: "bo@example.test",
+      password: "right-password-123",
+      ip: "10.1.1.1",
+    });
     expect(blocked).toMatchObject({ ok: false, reason: "locked", retryAfterSeconds: ACCOUNT_POLICY.lockMs / 1000 });
     expect(loginFailureMessage("locked", 900)).toBe("Too many failed sign-in attempts. Try again in 15 minutes.");
     now += ACCOUNT_POLICY.lockMs;
-    expect((await checkLogin(t.db, limiters, { email: "bo@example.test", password: "right-password-123", ip: "10.1.1.1" })).ok).toBe(true);
+    expect(
+      (await checkLogin(t.db, limiters, { email: "bo@example.test", password: "right-password-123", ip: "10.1.1.1" }))
+        .ok,
+    ).toBe(true);
   });
 
   it("locks an address that sprays many accounts, without locking other addresses", async () => {
@@ -72,9 +85,17 @@ describe("checkLogin", () => {
     for (let i = 0; i < ADDRESS_POLICY.maxFailures; i++) {
       await checkLogin(t.db, limiters, { email: `spray${i}@example.test`, password: "x", ip: "10.9.9.9" });
     }
-    const fromSprayer = await checkLogin(t.db, limiters, { email: "ana@example.test", password: "right-password-123", ip: "10.9.9.9" });
+    const fromSprayer = await checkLogin(t.db, limiters, {
+      email: "ana@example.test",
+      password: "right-password-123",
+      ip: "10.9.9.9",
+    });
     expect(fromSprayer).toMatchObject({ ok: false, reason: "locked" });
-    const elsewhere = await checkLogin(t.db, limiters, { email: "ana@example.test", password: "right-password-123", ip: "10.9.9.8" });
+    const elsewhere = await checkLogin(t.db, limiters, {
+      email: "ana@example.test",
+      password: "right-password-123",
+      ip: "10.9.9.8",
+    });
     expect(elsewhere.ok).toBe(true);
   });
 });

@@ -23,11 +23,18 @@ export async function checkLogin(
   const ipKey = input.ip ?? "unknown";
   const wait = Math.max(limiters.account.retryAfter(email), limiters.address.retryAfter(ipKey));
   if (wait > 0) {
-    await recordAudit(db, { action: "auth.login.failed", actorEmail: email, ip: input.ip, details: { reason: "locked" } });
+    await recordAudit(db, {
+      action: "auth.login.failed",
+      actorEmail: email,
+      ip: input.ip,
+      details: { reason: "locked" },
+    });
     return { ok: false, reason: "locked", retryAfterSeconds: Math.ceil(wait / 1000) };
   }
   const user = await db.user.findFirst({ where: { email: { equals: email, mode: "insensitive" } } });
-  const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+  const passwordOk = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : (await burnPasswordCheck(input.password), false);
   if (!user || !passwordOk) {
     limiters.account.recordFailure(email);
     limiters.address.recordFailure(ipKey);

@@ -43,9 +43,21 @@ describe("migration runner", () => {
     }
     const tables = await rows(t.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.map((r) => r.tablename)).toEqual(
-      expect.arrayContaining(["users", "patients", "scans", "embeddings", "reference_labels", "models", "audit_events", "jobs"]),
+      expect.arrayContaining([
+        "users",
+        "patients",
+        "scans",
+        "embeddings",
+        "reference_labels",
+        "models",
+        "audit_events",
+        "jobs",
+      ]),
     );
-    const hnsw = await rows(t.url, `SELECT indexdef FROM pg_indexes WHERE tablename = 'embeddings' AND indexdef LIKE '%hnsw%'`);
+    const hnsw = await rows(
+      t.url,
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'embeddings' AND indexdef LIKE '%hnsw%'`,
+    );
     expect(hnsw.length).toBeGreaterThan(0);
     expect(hnsw[0]!.indexdef).toContain("vector_cosine_ops");
   });
@@ -70,11 +82,17 @@ describe("migration runner", () => {
     await writeFile(path.join(dir, "29990102000000_after", "migration.sql"), `CREATE TABLE "after_broken" (id int);\n`);
 
     await expect(migrate(t.url, { migrationsDir: dir })).rejects.toThrow(/29990101000000_broken failed/);
-    const [failed] = await rows(t.url, `SELECT * FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`);
+    const [failed] = await rows(
+      t.url,
+      `SELECT * FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+    );
     expect(failed.finished_at).toBeNull();
     expect(failed.applied_steps_count).toBe(0);
     expect(failed.logs).toMatch(/no_such_table/);
-    const leftovers = await rows(t.url, `SELECT tablename FROM pg_tables WHERE tablename IN ('half_done', 'after_broken')`);
+    const leftovers = await rows(
+      t.url,
+      `SELECT tablename FROM pg_tables WHERE tablename IN ('half_done', 'after_broken')`,
+    );
     expect(leftovers).toEqual([]);
 
     // Until someone resolves it, every later run refuses, naming the failed migration.

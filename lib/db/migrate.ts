@@ -134,10 +134,9 @@ async function applyPending(
       await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
       throw new MigrationError(`Migration ${migration.name} failed: ${message}`, migration.name);
     }
-    await client.query(
-      `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-      [id],
-    );
+    await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [
+      id,
+    ]);
     log(`applied migration ${migration.name}`);
     result.applied.push(migration.name);
   }

@@ -15,7 +15,13 @@ export async function createPatient(db: Db, input: CreatePatientInput, ctx: Acti
   try {
     return await db.$transaction(async (tx) => {
       const patient = await tx.patient.create({
-        data: { mrn: input.mrn, name: input.name, sex: input.sex, birthYear: input.birthYear ?? null, notes: input.notes },
+        data: {
+          mrn: input.mrn,
+          name: input.name,
+          sex: input.sex,
+          birthYear: input.birthYear ?? null,
+          notes: input.notes,
+        },
       });
       await recordAudit(tx, {
         action: "patient.created",
@@ -41,7 +47,13 @@ export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: Acti
       if (!before) throw new UserFacingError("This patient no longer exists.");
       await tx.patient.update({
         where: { id: input.id },
-        data: { mrn: input.mrn, name: input.name, sex: input.sex, birthYear: input.birthYear ?? null, notes: input.notes },
+        data: {
+          mrn: input.mrn,
+          name: input.name,
+          sex: input.sex,
+          birthYear: input.birthYear ?? null,
+          notes: input.notes,
+        },
       });
       const changed = (["mrn", "name", "sex", "birthYear", "notes"] as const).filter(
         (k) => (before[k] ?? null) !== ((input[k] as unknown) ?? null),

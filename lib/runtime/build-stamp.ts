@@ -5,7 +5,16 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-const SOURCES = ["app", "lib", "components", "proxy.ts", "next.config.js", "package-lock.json", "tsconfig.json", "public"];
+const SOURCES = [
+  "app",
+  "lib",
+  "components",
+  "proxy.ts",
+  "next.config.js",
+  "package-lock.json",
+  "tsconfig.json",
+  "public",
+];
 const SKIP = new Set(["node_modules", ".next", ".data", "generated"]);
 
 async function walk(root: string, rel: string, out: string[]): Promise<void> {

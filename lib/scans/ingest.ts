@@ -32,7 +32,10 @@ export interface IngestResult {
 }
 
 export class DuplicateScanError extends UserFacingError {
-  constructor(readonly existingScanId: string, acquiredAt: Date | null) {
+  constructor(
+    readonly existingScanId: string,
+    acquiredAt: Date | null,
+  ) {
     super(
       `This image is already stored for this patient (scan ${existingScanId}` +
         `${acquiredAt ? `, acquired ${acquiredAt.toISOString().slice(0, 10)}` : ""}). Nothing was added.`,
@@ -91,7 +94,8 @@ export async function ingestScan(
     );
   }
   const acquiredAt =
-    input.acquiredAt ?? (decoded.dicom?.acquisitionDate ? new Date(`${decoded.dicom.acquisitionDate}T00:00:00Z`) : new Date());
+    input.acquiredAt ??
+    (decoded.dicom?.acquisitionDate ? new Date(`${decoded.dicom.acquisitionDate}T00:00:00Z`) : new Date());
   const view = input.view?.trim() || decoded.dicom?.viewPosition || null;
 
   const model = await activeModel(db);

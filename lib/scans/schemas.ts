@@ -5,7 +5,10 @@ export const isoDay = z
   .trim()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "Use the date format YYYY-MM-DD.")
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "This date does not exist.")
-  .refine((d) => Date.parse(`${d}T00:00:00Z`) <= Date.now() + 86_400_000, "The acquisition date cannot be in the future.")
+  .refine(
+    (d) => Date.parse(`${d}T00:00:00Z`) <= Date.now() + 86_400_000,
+    "The acquisition date cannot be in the future.",
+  )
   .refine((d) => d >= "1900-01-01", "The acquisition date is too far in the past.");
 
 const optionalDay = z.preprocess((v) => (v === "" || v === null ? undefined : v), isoDay.optional());

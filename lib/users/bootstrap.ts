@@ -5,9 +5,7 @@ import { hashPassword } from "@/lib/auth/password";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import type { Db } from "@/lib/db/client";
 
-export type BootstrapResult =
-  | { created: false }
-  | { created: true; email: string; generatedPassword?: string };
+export type BootstrapResult = { created: false } | { created: true; email: string; generatedPassword?: string };
 
 export async function ensureFirstAdmin(
   db: Db,

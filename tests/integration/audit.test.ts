@@ -17,7 +17,12 @@ describe("audit log", () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     const u = await t.db.user.create({
-      data: { email: "root@example.test", name: "Root", role: "admin", passwordHash: await hashPassword("root-password-12") },
+      data: {
+        email: "root@example.test",
+        name: "Root",
+        role: "admin",
+        passwordHash: await hashPassword("root-password-12"),
+      },
     });
     admin = { actor: { id: u.id, email: u.email, name: u.name, role: "admin" }, ip: "198.51.100.4" };
   });
@@ -26,7 +31,11 @@ describe("audit log", () => {
   const last = (action: string) => t.db.auditEvent.findFirst({ where: { action }, orderBy: { id: "desc" } });
 
   it("records patient.viewed with the patient's id when a patient is opened", async () => {
-    const { id } = await createPatient(t.db, createPatientInput.parse({ mrn: "AUD-1", name: "Viewed", sex: "female" }), admin);
+    const { id } = await createPatient(
+      t.db,
+      createPatientInput.parse({ mrn: "AUD-1", name: "Viewed", sex: "female" }),
+      admin,
+    );
     const before = await t.db.auditEvent.count({ where: { action: "patient.viewed" } });
     await openPatient(t.db, id, admin);
     expect(await t.db.auditEvent.count({ where: { action: "patient.viewed" } })).toBe(before + 1);
@@ -41,9 +50,17 @@ describe("audit log", () => {
   });
 
   it("records patient.created and patient.updated with the changed fields, and no names or notes", async () => {
-    const { id } = await createPatient(t.db, createPatientInput.parse({ mrn: "AUD-2", name: "Secret Name", sex: "male" }), admin);
+    const { id } = await createPatient(
+      t.db,
+      createPatientInput.parse({ mrn: "AUD-2", name: "Secret Name", sex: "male" }),
+      admin,
+    );
     expect(await last("patient.created")).toMatchObject({ patientId: id, actorId: admin.actor.id });
-    await updatePatient(t.db, { id, mrn: "AUD-2", name: "Other Name", sex: "male", birthYear: 1950, notes: "private" }, admin);
+    await updatePatient(
+      t.db,
+      { id, mrn: "AUD-2", name: "Other Name", sex: "male", birthYear: 1950, notes: "private" },
+      admin,
+    );
     const updated = await last("patient.updated");
     expect(updated).toMatchObject({ patientId: id, details: { fields: ["name", "birthYear", "notes"] } });
     expect(JSON.stringify({ ...updated, id: String(updated?.id) })).not.toMatch(/Secret|Other Name|private/);
@@ -52,10 +69,19 @@ describe("audit log", () => {
   it("records user.created, user.disabled, user.enabled and user.password_reset", async () => {
     const { id } = await createUser(
       t.db,
-      createUserInput.parse({ email: "New@Example.test", name: "New", role: "clinician", password: "initial-password-1" }),
+      createUserInput.parse({
+        email: "New@Example.test",
+        name: "New",
+        role: "clinician",
+        password: "initial-password-1",
+      }),
       admin,
     );
-    expect(await last("user.created")).toMatchObject({ targetType: "user", targetId: id, details: { role: "clinician" } });
+    expect(await last("user.created")).toMatchObject({
+      targetType: "user",
+      targetId: id,
+      details: { role: "clinician" },
+    });
     await setUserDisabled(t.db, { id, disabled: true }, admin);
     expect(await last("user.disabled")).toMatchObject({ targetId: id, actorId: admin.actor.id });
     await setUserDisabled(t.db, { id, disabled: false }, admin);
@@ -78,7 +104,9 @@ describe("audit log", () => {
   });
 
   it("keeps an admin from disabling themself or the last active admin", async () => {
-    await expect(setUserDisabled(t.db, { id: admin.actor.id, disabled: true }, admin)).rejects.toThrow(/your own account/);
+    await expect(setUserDisabled(t.db, { id: admin.actor.id, disabled: true }, admin)).rejects.toThrow(
+      /your own account/,
+    );
   });
 
   it("is append-only: updates and deletes are refused by the database", async () => {

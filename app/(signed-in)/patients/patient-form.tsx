@@ -1,9 +1,8 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useActionState } from "react";
 import { FormMessage, SelectField, TextAreaField, TextField } from "@/components/form-fields";
-import type { ActionResult } from "@/lib/actions/define-action";
+import { useFormAction } from "@/components/use-form-action";
 import { createPatientAction, updatePatientAction } from "@/lib/patients/actions";
 import { SEXES } from "@/lib/patients/schemas";
 
@@ -16,19 +15,17 @@ export interface PatientFormValues {
   notes: string;
 }
 
-type State = ActionResult<{ id: string }> | null;
-
 export function PatientForm({ initial }: { initial?: PatientFormValues }) {
   const router = useRouter();
   const editing = Boolean(initial?.id);
-  const [state, formAction, pending] = useActionState<State, FormData>(async (_previous, formData) => {
-    const result = editing ? await updatePatientAction(formData) : await createPatientAction(formData);
-    if (result.ok) router.push(`/patients/${result.data.id}`);
-    return result;
-  }, null);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const {
+    onSubmit,
+    pending,
+    fieldErrors: errors,
+    error,
+  } = useFormAction(editing ? updatePatientAction : createPatientAction, (data) => router.push(`/patients/${data.id}`));
   return (
-    <form action={formAction} className="stack narrow" noValidate>
+    <form onSubmit={onSubmit} className="stack narrow" noValidate>
       {initial?.id && <input type="hidden" name="id" value={initial.id} />}
       <TextField label="MRN" name="mrn" defaultValue={initial?.mrn} required errors={errors} autoComplete="off" />
       <TextField label="Name" name="name" defaultValue={initial?.name} required errors={errors} autoComplete="off" />
@@ -47,7 +44,7 @@ export function PatientForm({ initial }: { initial?: PatientFormValues }) {
         errors={errors}
       />
       <TextAreaField label="Notes" name="notes" rows={4} defaultValue={initial?.notes} errors={errors} />
-      <FormMessage error={state && !state.ok ? state.error : undefined} />
+      <FormMessage error={error} />
       <button type="submit" className="primary" disabled={pending}>
         {pending ? "Saving…" : editing ? "Save changes" : "Create patient"}
       </button>

@@ -33,8 +33,13 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     before: filter.before ? BigInt(filter.before) : undefined,
   });
   const kept = Object.fromEntries(
-    Object.entries({ action: filter.action, actor: filter.actor, patient: filter.patient, from: filter.from, to: filter.to })
-      .filter((e): e is [string, string] => Boolean(e[1])),
+    Object.entries({
+      action: filter.action,
+      actor: filter.actor,
+      patient: filter.patient,
+      from: filter.from,
+      to: filter.to,
+    }).filter((e): e is [string, string] => Boolean(e[1])),
   );
   const last = events.at(-1);
   return (
@@ -107,7 +112,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       )}
       {hasMore && last && (
         <nav className="pager" aria-label="Pages">
-          <Link href={`/admin/audit?${new URLSearchParams({ ...kept, before: last.id.toString() })}`}>Older events</Link>
+          <Link href={`/admin/audit?${new URLSearchParams({ ...kept, before: last.id.toString() })}`}>
+            Older events
+          </Link>
         </nav>
       )}
     </section>

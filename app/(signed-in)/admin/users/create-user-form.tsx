@@ -1,23 +1,20 @@
 "use client";
 
-import { useActionState, useRef } from "react";
 import { FormMessage, SelectField, TextField } from "@/components/form-fields";
-import type { ActionResult } from "@/lib/actions/define-action";
+import { useFormAction } from "@/components/use-form-action";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import { createUserAction } from "@/lib/users/actions";
 
-type State = ActionResult<{ id: string }> | null;
-
 export function CreateUserForm() {
-  const form = useRef<HTMLFormElement>(null);
-  const [state, formAction, pending] = useActionState<State, FormData>(async (_previous, formData) => {
-    const result = await createUserAction(formData);
-    if (result.ok) form.current?.reset();
-    return result;
-  }, null);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const {
+    state,
+    onSubmit,
+    pending,
+    fieldErrors: errors,
+    error,
+  } = useFormAction(createUserAction, (_data, form) => form.reset());
   return (
-    <form ref={form} action={formAction} className="stack narrow" noValidate aria-label="Create a user">
+    <form onSubmit={onSubmit} className="stack narrow" noValidate aria-label="Create a user">
       <TextField label="E-mail" name="email" type="email" autoComplete="off" required errors={errors} />
       <TextField label="Name" name="name" autoComplete="off" required errors={errors} />
       <SelectField
@@ -38,7 +35,7 @@ export function CreateUserForm() {
         required
         errors={errors}
       />
-      <FormMessage error={state && !state.ok ? state.error : undefined} />
+      <FormMessage error={error} />
       {state?.ok && (
         <p className="form-ok" role="status">
           User created.

@@ -70,7 +70,12 @@ export default async function PatientPage({
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-                  <img src={`/api/scans/${s.id}/thumbnail`} alt={`Scan of ${day(s.acquiredAt)}`} width={96} height={96} />
+                  <img
+                    src={`/api/scans/${s.id}/thumbnail`}
+                    alt={`Scan of ${day(s.acquiredAt)}`}
+                    width={96}
+                    height={96}
+                  />
                   <span>{day(s.acquiredAt)}</span>
                 </Link>
               </li>
@@ -87,7 +92,10 @@ export default async function PatientPage({
           <div className="scan-detail">
             <div className="preview">
               {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-              <img src={`/api/scans/${selected.id}/preview`} alt={`Preview of the scan of ${day(selected.acquiredAt)}`} />
+              <img
+                src={`/api/scans/${selected.id}/preview`}
+                alt={`Preview of the scan of ${day(selected.acquiredAt)}`}
+              />
               <p className="muted">
                 {selected.width} × {selected.height} px · {selected.origin}
               </p>

@@ -60,7 +60,9 @@ export function UploadScan({ patientId }: { patientId: string }) {
           if (dropped) setFile(dropped);
         }}
       >
-        <p>{file ? `${file.name} (${Math.ceil(file.size / 1024)} KB)` : "Drop a chest X-ray here (DICOM, JPEG or PNG)"}</p>
+        <p>
+          {file ? `${file.name} (${Math.ceil(file.size / 1024)} KB)` : "Drop a chest X-ray here (DICOM, JPEG or PNG)"}
+        </p>
         <label className="button">
           Choose file
           <input
@@ -93,7 +95,10 @@ export function UploadScan({ patientId }: { patientId: string }) {
         </button>
       </div>
       {message && (
-        <p className={message.kind === "error" ? "form-error" : "form-ok"} role={message.kind === "error" ? "alert" : "status"}>
+        <p
+          className={message.kind === "error" ? "form-error" : "form-ok"}
+          role={message.kind === "error" ? "alert" : "status"}
+        >
           {message.text}
         </p>
       )}
