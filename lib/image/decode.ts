@@ -1,0 +1,40 @@
+// The one entry point for turning uploaded bytes into pixels. Every path ends in the same checks (size, signal),
+// and the result holds only freshly decoded pixels: nothing of the uploaded bytes (EXIF, DICOM preamble) survives.
+import { detectFileType } from "./detect";
+import { decodeDicom } from "./dicom/decode-dicom";
+import { ScanValidationError } from "./errors";
+import { assertByteBudget, resolveLimits } from "./limits";
+import { decodeRaster } from "./raster";
+import { assertHasSignal, assertUsableSize } from "./signal";
+import type { DecodedScan, DecodeLimits } from "./types";
+
+const LABEL = { jpeg: "JPEG image", png: "PNG image", dicom: "DICOM image" } as const;
+
+export async function decodeScan(input: Buffer, limits?: Partial<DecodeLimits>): Promise<DecodedScan> {
+  const resolved = resolveLimits(limits);
+  assertByteBudget(input.length, resolved.maxBytes);
+
+  const detected = detectFileType(input);
+  let scan: DecodedScan;
+  switch (detected.kind) {
+    case "unsupported":
+      throw new ScanValidationError(
+        "unsupported_type",
+        `This file is ${detected.description}, not an X-ray image. Please upload a DICOM, JPEG or PNG file.`,
+      );
+    case "dicom": {
+      const result = await decodeDicom(input, detected.preamble === "present", resolved);
+      scan = { format: "dicom", ...result };
+      break;
+    }
+    case "jpeg":
+    case "png": {
+      const result = await decodeRaster(input, detected.kind, resolved);
+      scan = { format: detected.kind, ...result };
+      break;
+    }
+  }
+  assertUsableSize(scan.width, scan.height, LABEL[scan.format]);
+  assertHasSignal(scan.pixels, scan.width, scan.height, LABEL[scan.format]);
+  return scan;
+}

@@ -1,0 +1,6 @@
+// Public API of the image module: validate + decode uploads, and make the renditions we serve.
+export { decodeScan } from "./decode";
+export { detectFileType, type DetectedType } from "./detect";
+export { formatBytes, isScanValidationError, ScanValidationError, type ScanErrorCode } from "./errors";
+export { makePreview, makeThumbnail, PREVIEW_MAX_SIDE, THUMBNAIL_SIDE } from "./renditions";
+export { DEFAULT_LIMITS, type DecodedScan, type DecodeLimits, type DicomInfo, type ScanFormat } from "./types";

@@ -1,0 +1,79 @@
+// JPEG and PNG through sharp (libvips). The header is read first with no pixel limit (it only parses the header)
+// so an oversized image is refused with its real dimensions before any pixel is decoded; decoding then runs with
+// sharp's own pixel limit set to ours as a second guard.
+import sharp, { type Metadata, type SharpOptions } from "sharp";
+import { assertNotColourPicture, colouredShareOfImage } from "./colour";
+import { ScanValidationError } from "./errors";
+import { assertPixelBudget } from "./limits";
+import type { DecodeLimits } from "./types";
+import { robustWindowToEightBit } from "./window";
+
+export interface RasterResult {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+  sourceBitDepth: number;
+}
+
+const LABEL = { jpeg: "JPEG", png: "PNG" } as const;
+
+async function readHeader(input: Buffer, format: "jpeg" | "png"): Promise<Metadata> {
+  try {
+    return await sharp(input, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new ScanValidationError(
+      "corrupt",
+      `This file starts like a ${LABEL[format]} image, but its header cannot be read: the file is damaged.`,
+    );
+  }
+}
+
+export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits: DecodeLimits): Promise<RasterResult> {
+  const label = LABEL[format];
+  const meta = await readHeader(input, format);
+  if (!meta.width || !meta.height) {
+    throw new ScanValidationError("corrupt", `This ${label} file does not state its image size: the file is damaged.`);
+  }
+  assertPixelBudget(meta.width, meta.height, limits.maxPixels, `a ${label}`);
+
+  // 'error' (not just 'truncated'): a file the decoder had to patch up could show wrong pixels, which is worse than
+  // asking for a new export.
+  const options: SharpOptions = { failOn: "error", limitInputPixels: limits.maxPixels };
+  const colourBands = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0);
+  try {
+    if (colourBands >= 3) assertNotColourPicture(await colouredShareOfImage(sharp(input, options)), `${label} image`);
+
+    const sixteenBit = meta.depth === "ushort";
+    // autoOrient applies EXIF orientation so the stored pixels are upright; alpha is flattened onto black because a
+    // transparent border is "no exposure".
+    let pipeline = sharp(input, options).autoOrient();
+    if (meta.hasAlpha) pipeline = pipeline.flatten({ background: "#000000" });
+    // A plain raw() would quietly reduce 16-bit data to 8-bit sRGB; grey16/ushort keeps every level for the window.
+    const { data, info } = sixteenBit
+      ? await pipeline.toColourspace("grey16").raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true })
+      : await pipeline.toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`expected one channel, got ${info.channels}`);
+
+    // Copies, never views: a small Buffer may sit in Node's shared pool next to unrelated bytes.
+    const pixels = sixteenBit ? robustWindowToEightBit(copyToUint16(data)) : new Uint8Array(data);
+    return {
+      width: info.width,
+      height: info.height,
+      pixels,
+      sourceBitDepth: meta.bitsPerSample ?? (sixteenBit ? 16 : 8),
+    };
+  } catch (error) {
+    if (error instanceof ScanValidationError) throw error;
+    throw new ScanValidationError(
+      "corrupt",
+      `This ${label} image is damaged or incomplete (it may have been cut off during upload or export), ` +
+        "so it cannot be shown reliably.",
+    );
+  }
+}
+
+function copyToUint16(bytes: Buffer): Uint16Array {
+  const out = new Uint16Array(bytes.length >> 1);
+  new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 2));
+  return out;
+}

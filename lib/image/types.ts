@@ -1,0 +1,47 @@
+// Public shapes of the image module. Everything downstream (embeddings, previews, storage) works from
+// `DecodedScan.pixels`, never from the uploaded bytes.
+
+export type ScanFormat = "jpeg" | "png" | "dicom";
+
+export interface DecodeLimits {
+  /** Largest accepted file, in bytes. */
+  maxBytes: number;
+  /** Largest accepted image, in pixels (width x height), checked from the header before decoding. */
+  maxPixels: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<DecodeLimits> = Object.freeze({
+  maxBytes: 50 * 1024 * 1024,
+  maxPixels: 50_000_000,
+});
+
+export interface DicomInfo {
+  transferSyntaxUid: string;
+  transferSyntaxName: string;
+  photometric: string;
+  patientId?: string;
+  /** As stored (DICOM person name: components separated by "^"). */
+  patientName?: string;
+  /** ISO yyyy-mm-dd from AcquisitionDate, else ContentDate, else StudyDate. */
+  acquisitionDate?: string;
+  viewPosition?: string;
+  modality?: string;
+  /**
+   * True when the 128-byte preamble held anything but zeros (some tools put a TIFF header there; an attacker may
+   * put an executable). Those bytes are ignored and never returned.
+   */
+  hadPreamble: boolean;
+  /** True when the preamble starts like a Windows (MZ) or Linux/ELF executable: worth logging as suspicious. */
+  executablePreamble: boolean;
+}
+
+export interface DecodedScan {
+  format: ScanFormat;
+  width: number;
+  height: number;
+  /** 8-bit grey, row-major, width*height, 0 = black; display-ready after windowing / inversion. */
+  pixels: Uint8Array;
+  /** Bits per sample of the stored image (8 for JPEG, 8 or 16 for PNG, BitsStored for DICOM). */
+  sourceBitDepth: number;
+  dicom?: DicomInfo;
+}
