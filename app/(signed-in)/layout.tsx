@@ -18,6 +18,7 @@ export default async function SignedInLayout({ children }: { children: React.Rea
           {actor.role === "admin" && (
             <>
               <Link href="/admin/users">Users</Link>
+              <Link href="/admin/tokens">API tokens</Link>
               <Link href="/admin/audit">Audit log</Link>
             </>
           )}

@@ -36,6 +36,20 @@ const TABLE: Record<string, Entry> = {
     allowed: signedIn,
     input: (caller, f) => ({ id: f.patientId, mrn: "RBAC-EXISTING", name: `Edited by ${caller}`, sex: "female" }),
   },
+  "scans.upload": {
+    allowed: signedIn,
+    // Not an image: allowed callers get past the role check to a validation refusal, and nothing is stored.
+    input: (_caller, f) => {
+      const form = new FormData();
+      form.set("patientId", f.patientId);
+      form.set("file", new File([new TextEncoder().encode("not an image")], "note.png", { type: "image/png" }));
+      return form;
+    },
+  },
+  // API tokens act as a user: only admins mint or revoke them, never a clinician.
+  "tokens.create": { allowed: adminOnly, input: (caller, f) => ({ userId: f.userIds[caller], name: `rbac-${caller}` }) },
+  // An unknown id: the admin gets past the role check to "does not exist".
+  "tokens.revoke": { allowed: adminOnly, input: () => ({ id: "00000000-0000-4000-8000-000000000000" }) },
   "users.create": {
     allowed: adminOnly,
     input: (caller) => ({ email: `rbac-${caller}@example.test`, name: "New", role: "clinician", password: "long-enough-password" }),
@@ -133,5 +147,6 @@ describe("role-based access to every server action", () => {
     expect(await t.db.user.count({ where: { email: { in: ["rbac-anonymous@example.test", "rbac-clinician@example.test"] } } })).toBe(0);
     expect(await t.db.user.findUnique({ where: { id: fixtures.userIds.clinician } })).toMatchObject({ disabled: false });
     expect(await t.db.user.count({ where: { email: "rbac-admin@example.test" } })).toBe(1);
+    expect(await t.db.apiToken.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
   });
 });

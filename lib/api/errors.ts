@@ -1,0 +1,64 @@
+// How every /api failure reaches the client: a 4xx/5xx status and `{ "error": "<clear message>" }`, sometimes with
+// extra fields (fieldErrors, existingScanId). Known error types map to statuses here, in one place.
+import { UserFacingError } from "@/lib/actions/define-action";
+import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
+import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
+import { DuplicateScanError } from "@/lib/scans/ingest";
+
+/** A refusal with a status of its own; `extra` is merged into the JSON body. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
+}
+
+export function jsonError(
+  status: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  return jsonResponse({ error: message, ...extra }, status, headers);
+}
+
+export const notFound = (what: string) => new ApiError(404, `${what} does not exist.`);
+
+const SCAN_ERROR_STATUS: Partial<Record<ScanErrorCode, number>> = {
+  too_large: 413,
+  too_many_pixels: 413,
+  unsupported_type: 415,
+};
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof ApiError) return jsonError(error.status, error.message, error.extra, error.headers);
+  if (error instanceof DuplicateScanError) {
+    return jsonError(409, error.message, { existingScanId: error.existingScanId });
+  }
+  if (error instanceof ScanValidationError) {
+    return jsonError(SCAN_ERROR_STATUS[error.code] ?? 400, error.message, { code: error.code });
+  }
+  if (error instanceof UserFacingError) {
+    return jsonError(400, error.message, error.fieldErrors ? { fieldErrors: error.fieldErrors } : {});
+  }
+  if (error instanceof EmbeddingQueueFullError) {
+    return jsonError(503, "Radtrack is busy analysing other scans. Try again in a minute; nothing was stored.", {}, {
+      "Retry-After": "30",
+    });
+  }
+  // Only the type goes to the log line: the message may quote patient data.
+  console.error("api request failed:", (error as Error)?.name ?? typeof error);
+  console.error(error);
+  return jsonError(500, "Something went wrong on the server; nothing was changed. Try again.");
+}

@@ -1,0 +1,83 @@
+// Scan upload and scan images for /api/v1 and the web UI's image routes. Upload runs the UI's own upload action
+// (same validation, roles, ingest and audit); images are only ever the re-encoded renditions, never the original.
+import { recordAudit } from "@/lib/audit/audit-log";
+import { detectFileType } from "@/lib/image/detect";
+import { uploadScanAction } from "@/lib/scans/actions";
+import { scanStore, uploadLimits } from "@/lib/scans/ingest";
+import { formText, readMultipart, uploadTooLarge } from "./body";
+import { ApiError, jsonResponse, notFound } from "./errors";
+import { requirePatient } from "./patients";
+import { runAction } from "./run-action";
+import { requireUuid, type ApiContext } from "./route";
+
+export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | undefined): Promise<Response> {
+  const patient = await requirePatient(ctx, rawPatientId);
+  const { maxBytes } = uploadLimits();
+  const form = await readMultipart(ctx.request, maxBytes);
+  const file = form.get("file");
+  if (file === null) throw new ApiError(400, 'Add the image file in the form field "file" (curl: -F file=@scan.dcm).');
+  if (typeof file === "string") {
+    throw new ApiError(400, 'The field "file" must be a file upload, not text (curl: -F file=@scan.dcm, with the @).');
+  }
+  if (file.size > maxBytes) throw uploadTooLarge(maxBytes, file.size);
+  if (file.size > 0) {
+    // The type is judged from the content alone; the name and the client's MIME type are not trusted.
+    const detected = detectFileType(new Uint8Array(await file.slice(0, 4096).arrayBuffer()));
+    if (detected.kind === "unsupported") {
+      throw new ApiError(
+        415,
+        `The uploaded file is ${detected.description}, not a chest X-ray image. Upload a DICOM, JPEG or PNG file. Nothing was stored.`,
+      );
+    }
+  }
+  const result = await runAction(
+    uploadScanAction,
+    { patientId: patient.id, file, acquiredAt: formText(form, "acquiredAt"), view: formText(form, "view") },
+    ctx,
+  );
+  return jsonResponse({ id: result.scanId, acquiredAt: result.acquiredAt, warnings: result.warnings }, 201, {
+    Location: `/api/v1/scans/${result.scanId}/preview`,
+  });
+}
+
+export type ScanImage = "preview" | "thumbnail";
+
+const FILE_OF = { preview: "preview.jpg", thumbnail: "thumb.jpg" } as const;
+
+export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, kind: ScanImage): Promise<Response> {
+  const id = requireUuid(rawScanId, "This scan");
+  const scan = await ctx.db.scan.findUnique({ where: { id }, select: { id: true, storageKey: true, patientId: true } });
+  if (!scan) throw notFound("This scan");
+  let bytes: Buffer;
+  try {
+    bytes = await scanStore().read(scan.storageKey, FILE_OF[kind]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ApiError(404, `The ${kind} image of this scan is missing from the data directory.`);
+    }
+    throw error;
+  }
+  if (kind === "preview") {
+    await recordAudit(ctx.db, {
+      action: "scan.viewed",
+      actorId: ctx.actor.id,
+      actorEmail: ctx.actor.email,
+      targetType: "scan",
+      targetId: scan.id,
+      patientId: scan.patientId,
+      ip: ctx.ip,
+      details: { rendition: "preview" },
+    });
+  }
+  return new Response(new Uint8Array(bytes), {
+    status: 200,
+    headers: {
+      "Content-Type": "image/jpeg",
+      "Content-Length": String(bytes.length),
+      "Content-Disposition": `inline; filename="scan-${scan.id}-${kind}.jpg"`,
+      // Patient images stay out of shared caches; previews are not cached at all, so every view is audited.
+      "Cache-Control": kind === "preview" ? "private, no-store" : "private, max-age=3600",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
