@@ -20,6 +20,8 @@ const nextConfig = {
       // Scan uploads go through server actions; the per-file limit is enforced in lib/ingest.
       bodySizeLimit: "60mb",
     },
+    // proxy.ts sees every request; past this size Next would hand the route a truncated body.
+    proxyClientMaxBodySize: "60mb",
   },
   async headers() {
     return [

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { currentTheme } from "@/lib/http/theme";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -6,9 +7,9 @@ export const metadata: Metadata = {
   description: "Chest X-ray tracking by similarity to a labelled reference library. Decision support, not a diagnosis.",
 };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
   return (
-    <html lang="en" data-theme="dark">
+    <html lang="en" data-theme={await currentTheme()}>
       <body>{children}</body>
     </html>
   );

@@ -20,7 +20,7 @@ const load = async () => {
     import("@/lib/db/client"),
     import("@/lib/db/embedded"),
     import("@/lib/db/generated/client"),
-    import("@/lib/tokens/embedded-guard"),
+    import("@/lib/db/embedded-guard"),
     import("@/lib/tokens/service"),
     import("@/lib/auth/login"),
   ]);

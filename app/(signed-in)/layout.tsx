@@ -1,6 +1,8 @@
 import Link from "next/link";
 import { Disclaimer } from "@/components/disclaimer";
 import { SignOutButton } from "@/components/sign-out-button";
+import { ThemeToggle } from "@/components/theme-toggle";
+import { currentTheme } from "@/lib/http/theme";
 import { requirePageActor } from "@/lib/auth/current-actor";
 
 export const dynamic = "force-dynamic";
@@ -27,6 +29,7 @@ export default async function SignedInLayout({ children }: { children: React.Rea
           <span>
             {actor.name} <span className="badge">{actor.role}</span>
           </span>
+          <ThemeToggle initial={await currentTheme()} />
           <SignOutButton />
         </div>
       </header>

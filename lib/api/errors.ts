@@ -3,7 +3,7 @@
 import { UserFacingError } from "@/lib/actions/define-action";
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
-import { DuplicateScanError } from "@/lib/scans/ingest";
+import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/ingest";
 
 /** A refusal with a status of its own; `extra` is merged into the JSON body. */
 export class ApiError extends Error {
@@ -46,16 +46,21 @@ export function errorResponse(error: unknown): Response {
   if (error instanceof DuplicateScanError) {
     return jsonError(409, error.message, { existingScanId: error.existingScanId });
   }
-  if (error instanceof ScanValidationError) {
+  if (error instanceof ScanValidationError || error instanceof ScanRejectedError) {
     return jsonError(SCAN_ERROR_STATUS[error.code] ?? 400, error.message, { code: error.code });
   }
   if (error instanceof UserFacingError) {
     return jsonError(400, error.message, error.fieldErrors ? { fieldErrors: error.fieldErrors } : {});
   }
   if (error instanceof EmbeddingQueueFullError) {
-    return jsonError(503, "Radtrack is busy analysing other scans. Try again in a minute; nothing was stored.", {}, {
-      "Retry-After": "30",
-    });
+    return jsonError(
+      503,
+      "Radtrack is busy analysing other scans. Try again in a minute; nothing was stored.",
+      {},
+      {
+        "Retry-After": "30",
+      },
+    );
   }
   // Only the type goes to the log line: the message may quote patient data.
   console.error("api request failed:", (error as Error)?.name ?? typeof error);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { assertEmbeddedDatabaseFree } from "./embedded-guard";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -17,7 +18,15 @@ export async function startEmbeddedDatabase(options: {
   dataDir: string | null;
   /** 0 picks a free port. */
   port?: number;
+  /** What the user can do instead when another process has this data directory open. */
+  alternative?: string;
 }): Promise<EmbeddedDatabase> {
+  if (options.dataDir !== null) {
+    await assertEmbeddedDatabaseFree(
+      options.dataDir,
+      options.alternative ?? "give this program its own RADTRACK_DATA_DIR, or use DATABASE_URL",
+    );
+  }
   const dir = options.dataDir === null ? undefined : path.join(options.dataDir, "pglite");
   if (dir) await mkdir(dir, { recursive: true });
   let db: PGlite;

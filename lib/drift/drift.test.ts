@@ -107,10 +107,8 @@ describe("patient trend", () => {
   });
 
   it("reads its thresholds from the environment and refuses nonsense", () => {
-    expect(driftPolicyFromEnv({} as NodeJS.ProcessEnv)).toEqual(DEFAULT_POLICY);
-    expect(driftPolicyFromEnv({ RADTRACK_ALERT_RISE: "0.3" } as NodeJS.ProcessEnv).alertRise).toBe(0.3);
-    expect(() => driftPolicyFromEnv({ RADTRACK_ALERT_RISE: "lots" } as NodeJS.ProcessEnv)).toThrow(
-      /RADTRACK_ALERT_RISE/,
-    );
+    expect(driftPolicyFromEnv({})).toEqual(DEFAULT_POLICY);
+    expect(driftPolicyFromEnv({ RADTRACK_ALERT_RISE: "0.3" }).alertRise).toBe(0.3);
+    expect(() => driftPolicyFromEnv({ RADTRACK_ALERT_RISE: "lots" })).toThrow(/RADTRACK_ALERT_RISE/);
   });
 });

@@ -107,7 +107,7 @@ export function patientDrift(
   };
 }
 
-export function driftPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): DriftPolicy {
+export function driftPolicyFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DriftPolicy {
   const num = (name: string, fallback: number, min: number, max: number) => {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;

@@ -76,29 +76,62 @@ export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: Acti
   }
 }
 
+export const PATIENT_SORTS = ["updated", "severity", "last_scan", "trend", "mrn"] as const;
+export type PatientSort = (typeof PATIENT_SORTS)[number];
+export const STATUS_FILTERS = ["worsening", "stable", "improving", "insufficient"] as const;
+
 export interface PatientSearch {
   q?: string;
   page?: number;
   pageSize?: number;
+  sort?: PatientSort;
+  status?: (typeof STATUS_FILTERS)[number];
+  alertsOnly?: boolean;
+}
+
+function orderFor(sort: PatientSort | undefined) {
+  // Patients without a summary (no scans) sort last whatever the direction.
+  switch (sort) {
+    case "severity":
+      return [{ summary: { latestIndex: { sort: "desc", nulls: "last" } } }, { id: "asc" }] as const;
+    case "last_scan":
+      return [{ summary: { lastScanAt: { sort: "desc", nulls: "last" } } }, { id: "asc" }] as const;
+    case "trend":
+      return [{ summary: { slopePerWeek: { sort: "desc", nulls: "last" } } }, { id: "asc" }] as const;
+    case "mrn":
+      return [{ mrn: "asc" }] as const;
+    default:
+      return [{ updatedAt: "desc" }, { id: "asc" }] as const;
+  }
 }
 
 export async function searchPatients(db: Db, search: PatientSearch) {
   const q = search.q?.trim() ?? "";
   const pageSize = Math.min(Math.max(search.pageSize ?? 25, 1), 100);
   const page = Math.max(search.page ?? 1, 1);
-  const where = q
-    ? {
-        OR: [
-          { mrn: { contains: q, mode: "insensitive" as const } },
-          { name: { contains: q, mode: "insensitive" as const } },
-        ],
-      }
-    : {};
+  const where = {
+    ...(q
+      ? {
+          OR: [
+            { mrn: { contains: q, mode: "insensitive" as const } },
+            { name: { contains: q, mode: "insensitive" as const } },
+          ],
+        }
+      : {}),
+    ...(search.status || search.alertsOnly
+      ? {
+          summary: {
+            ...(search.status ? { status: search.status } : {}),
+            ...(search.alertsOnly ? { alertCount: { gt: 0 } } : {}),
+          },
+        }
+      : {}),
+  };
   const [total, patients] = await Promise.all([
     db.patient.count({ where }),
     db.patient.findMany({
       where,
-      orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
+      orderBy: [...orderFor(search.sort)],
       skip: (page - 1) * pageSize,
       take: pageSize,
       select: {
@@ -109,6 +142,17 @@ export async function searchPatients(db: Db, search: PatientSearch) {
         birthYear: true,
         updatedAt: true,
         _count: { select: { scans: true } },
+        summary: {
+          select: {
+            latestIndex: true,
+            latestRegion: true,
+            slopePerWeek: true,
+            status: true,
+            alertCount: true,
+            latestAlert: true,
+            lastScanAt: true,
+          },
+        },
       },
     }),
   ]);

@@ -3,6 +3,7 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
+import { patientTimeline } from "@/lib/timeline/timeline";
 import { ingestScan } from "./ingest";
 import { uploadScanInput } from "./schemas";
 
@@ -24,6 +25,10 @@ export const uploadScanAction = serverAction(
         },
         ctx,
       );
+      // The patient list's severity, trend and alert columns include the new scan at once.
+      await patientTimeline(db(), input.patientId).catch((error: unknown) => {
+        console.error("drift refresh after upload failed:", (error as Error).name);
+      });
       return { scanId: result.scanId, acquiredAt: result.acquiredAt.toISOString(), warnings: result.warnings };
     },
     revalidate: (input) => [`/patients/${input.patientId}`, "/patients"],

@@ -9,7 +9,14 @@ import { isUniqueViolation } from "@/lib/db/errors";
 import type { ScanOrigin } from "@/lib/db/generated/enums";
 import { insertEmbedding } from "@/lib/db/vector-sql";
 import { embedImage } from "@/lib/embedding";
-import { decodeScan, makePreview, makeThumbnail, ScanValidationError, type DecodedScan } from "@/lib/image";
+import {
+  decodeScan,
+  makePreview,
+  makeThumbnail,
+  ScanValidationError,
+  type DecodedScan,
+  type ScanErrorCode,
+} from "@/lib/image";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { activeModel } from "./active-model";
 
@@ -44,6 +51,17 @@ export class DuplicateScanError extends UserFacingError {
   }
 }
 
+/** A file refused by validation: the message is for the user, the code lets the API pick its status. */
+export class ScanRejectedError extends UserFacingError {
+  constructor(
+    readonly code: ScanErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ScanRejectedError";
+  }
+}
+
 export function sha256Of(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -63,7 +81,7 @@ export async function decodeForIngest(bytes: Buffer): Promise<DecodedScan> {
   try {
     return await decodeScan(bytes, uploadLimits());
   } catch (error) {
-    if (error instanceof ScanValidationError) throw new UserFacingError(error.message);
+    if (error instanceof ScanValidationError) throw new ScanRejectedError(error.code, error.message);
     throw error;
   }
 }

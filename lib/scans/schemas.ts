@@ -1,10 +1,16 @@
 import { z } from "zod";
 
+// The checks after the format run only on well-formed input (pipe), so a bad date gets one message, not four.
 export const isoDay = z
   .string()
   .trim()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "Use the date format YYYY-MM-DD.")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "This date does not exist.")
+  .pipe(z.string())
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    // Date.parse rolls 2026-02-30 over to March: a round trip catches days that do not exist.
+    return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+  }, "This date does not exist.")
   .refine(
     (d) => Date.parse(`${d}T00:00:00Z`) <= Date.now() + 86_400_000,
     "The acquisition date cannot be in the future.",

@@ -1,17 +1,50 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { z } from "zod";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
-import { searchPatients } from "@/lib/patients/service";
+import { PATIENT_SORTS, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
+import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+import { trendArrow } from "./[id]/drift-summary";
 
 export const metadata: Metadata = { title: "Patients" };
 
-export default async function PatientsPage({ searchParams }: { searchParams: Promise<{ q?: string; page?: string }> }) {
+const paramsSchema = z.object({
+  q: z.string().max(200).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).optional().catch(undefined),
+  sort: z.enum(PATIENT_SORTS).optional().catch(undefined),
+  status: z.enum(STATUS_FILTERS).optional().catch(undefined),
+  alerts: z.literal("1").optional().catch(undefined),
+});
+
+const SORT_LABEL: Record<(typeof PATIENT_SORTS)[number], string> = {
+  updated: "Recently updated",
+  severity: "Latest severity (highest first)",
+  last_scan: "Last scan (newest first)",
+  trend: "Trend (worsening first)",
+  mrn: "MRN",
+};
+
+export default async function PatientsPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
   await requirePageActor();
-  const { q = "", page = "1" } = await searchParams;
-  const result = await searchPatients(db(), { q: q.slice(0, 200), page: Number.parseInt(page, 10) || 1 });
+  const params = paramsSchema.parse(await searchParams);
+  // A reference import or a model switch leaves summaries stale; bring a bounded number up to date per visit.
+  await refreshStaleSummaries(db(), { limit: 50 }).catch(() => 0);
+  const result = await searchPatients(db(), {
+    q: params.q,
+    page: params.page,
+    sort: params.sort,
+    status: params.status,
+    alertsOnly: params.alerts === "1",
+  });
+  const q = params.q ?? "";
   const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
-  const pageLink = (p: number) => `/patients?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;
+  const kept = Object.fromEntries(
+    Object.entries({ q, sort: params.sort, status: params.status, alerts: params.alerts }).filter(
+      (e): e is [string, string] => Boolean(e[1]),
+    ),
+  );
+  const pageLink = (p: number) => `/patients?${new URLSearchParams({ ...kept, page: String(p) })}`;
   return (
     <section>
       <div className="section-head">
@@ -25,20 +58,48 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
           Search by MRN or name
         </label>
         <input id="patient-search" name="q" type="search" defaultValue={q} placeholder="Search by MRN or name" />
+        <label className="field">
+          <span>Sort</span>
+          <select name="sort" defaultValue={params.sort ?? "updated"}>
+            {PATIENT_SORTS.map((s) => (
+              <option key={s} value={s}>
+                {SORT_LABEL[s]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>Status</span>
+          <select name="status" defaultValue={params.status ?? ""}>
+            <option value="">Any status</option>
+            {STATUS_FILTERS.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" name="alerts" value="1" defaultChecked={params.alerts === "1"} /> With alerts only
+        </label>
         <button type="submit">Search</button>
       </form>
       {result.patients.length === 0 ? (
-        <p className="empty">{q ? `No patient matches “${q}”.` : "No patients yet. Create the first one."}</p>
+        <p className="empty">
+          {q ? `No patient matches “${q}”.` : "No patients match. Create one, or clear the filters."}
+        </p>
       ) : (
         <table className="table">
           <thead>
             <tr>
               <th scope="col">MRN</th>
               <th scope="col">Name</th>
-              <th scope="col">Sex</th>
-              <th scope="col">Birth year</th>
+              <th scope="col">Latest severity</th>
+              <th scope="col">Trend</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last scan</th>
               <th scope="col">Scans</th>
-              <th scope="col">Updated</th>
+              <th scope="col">Alerts</th>
             </tr>
           </thead>
           <tbody>
@@ -48,11 +109,33 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
                   <Link href={`/patients/${p.id}`}>{p.mrn}</Link>
                 </td>
                 <td>{p.name}</td>
-                <td>{p.sex}</td>
-                <td>{p.birthYear ?? "—"}</td>
+                <td>
+                  {p.summary?.latestIndex == null ? (
+                    "—"
+                  ) : (
+                    <span className={`class-${p.summary.latestRegion}`}>
+                      {p.summary.latestIndex.toFixed(2)} {p.summary.latestRegion}
+                    </span>
+                  )}
+                </td>
+                <td
+                  aria-label={
+                    p.summary?.slopePerWeek == null ? "no trend" : `${p.summary.slopePerWeek.toFixed(3)} per week`
+                  }
+                >
+                  {trendArrow(p.summary?.slopePerWeek ?? null)}
+                </td>
+                <td className={p.summary ? `status-${p.summary.status}` : undefined}>{p.summary?.status ?? "—"}</td>
+                <td>{p.summary?.lastScanAt ? p.summary.lastScanAt.toISOString().slice(0, 10) : "—"}</td>
                 <td>{p._count.scans}</td>
                 <td>
-                  <time dateTime={p.updatedAt.toISOString()}>{p.updatedAt.toISOString().slice(0, 10)}</time>
+                  {p.summary && p.summary.alertCount > 0 ? (
+                    <span className="alert-badge" title={p.summary.latestAlert ? "The latest scan alerts" : undefined}>
+                      {p.summary.alertCount}
+                    </span>
+                  ) : (
+                    ""
+                  )}
                 </td>
               </tr>
             ))}

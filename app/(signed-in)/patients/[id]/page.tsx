@@ -6,10 +6,30 @@ import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
 import { openPatient } from "@/lib/patients/service";
+import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
+import { DriftSummary } from "./drift-summary";
+import { PrintButton } from "./print-button";
+import { ScanComparison } from "./scan-comparison";
+import { ScanKeyboard } from "./scan-keyboard";
 import { ScanNeighbours } from "./scan-neighbours";
+import { TimelineChart } from "./timeline-chart";
+import { TimelineTable } from "./timeline-table";
+import type { TimelinePointView } from "./timeline-types";
 import { UploadScan } from "./upload-scan";
 
 export const metadata: Metadata = { title: "Patient" };
+
+function toView(timeline: PatientTimeline): TimelinePointView[] {
+  const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
+  return timeline.scans.map((s) => ({
+    scanId: s.scanId,
+    date: s.acquiredAt.toISOString(),
+    index: s.assessment?.index ?? null,
+    region: s.assessment?.region ?? null,
+    mix: s.assessment?.mix ?? null,
+    alert: alerts.get(s.scanId) ?? null,
+  }));
+}
 
 export default async function PatientPage({
   params,
@@ -25,93 +45,118 @@ export default async function PatientPage({
   const ctx = { actor, ip: await requestIp() };
   const patient = await openPatient(db(), id, ctx);
   if (!patient) notFound();
-  const scans = await db().scan.findMany({
-    where: { patientId: patient.id },
-    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }],
-    select: { id: true, acquiredAt: true, view: true, origin: true, width: true, height: true },
-  });
-  const selected = scans.find((s) => s.id === requestedScan) ?? scans.at(-1);
+
+  let timeline: PatientTimeline | null = null;
+  let timelineError: string | null = null;
+  try {
+    timeline = await patientTimeline(db(), patient.id);
+  } catch (error) {
+    timelineError = `The timeline could not be computed: ${(error as Error).message}`;
+  }
+  const points = timeline ? toView(timeline) : [];
+  const chosen = points.findIndex((p) => p.scanId === requestedScan);
+  const at = chosen >= 0 ? chosen : points.length - 1;
+  const selected = points[at] ?? null;
+  const previous = at > 0 ? (points[at - 1] ?? null) : null;
+
   let neighbours: NeighboursResult | null = null;
   let neighboursError: string | null = null;
   if (selected) {
     try {
-      neighbours = await neighboursOfScan(db(), selected.id, { k: 36 }, ctx);
+      neighbours = await neighboursOfScan(db(), selected.scanId, { k: 36 }, ctx);
     } catch (error) {
       neighboursError = (error as Error).message;
     }
   }
+
   return (
-    <section>
+    <section className="patient">
+      <ScanKeyboard patientId={patient.id} order={points.map((p) => p.scanId)} selectedId={selected?.scanId ?? null} />
       <div className="section-head">
         <div>
           <h1>{patient.name}</h1>
           <p className="muted">
             MRN {patient.mrn} · {patient.sex}
             {patient.birthYear ? ` · born ${patient.birthYear}` : ""}
+            {patient.isDemo ? " · demo patient built from the public corpus" : ""}
           </p>
         </div>
-        <Link href={`/patients/${patient.id}/edit`} className="button">
-          Edit
-        </Link>
+        <div className="row-actions no-print">
+          <a className="button" href={`/api/patients/${patient.id}/timeline.csv`} download>
+            Export CSV
+          </a>
+          <PrintButton />
+          <Link href={`/patients/${patient.id}/edit`} className="button">
+            Edit
+          </Link>
+        </div>
       </div>
       {patient.notes && <p className="notes">{patient.notes}</p>}
-      <section aria-labelledby="scans-heading" className="panel">
-        <h2 id="scans-heading">Scans</h2>
-        <UploadScan patientId={patient.id} />
-        {scans.length === 0 ? (
+
+      <section aria-labelledby="timeline-heading" className="panel">
+        <h2 id="timeline-heading">Timeline</h2>
+        {timelineError && (
+          <p className="form-error" role="alert">
+            {timelineError}
+          </p>
+        )}
+        {timeline && <DriftSummary drift={timeline.drift} />}
+        {points.length > 0 && (
+          <TimelineChart patientId={patient.id} points={points} selectedId={selected?.scanId ?? null} />
+        )}
+        {points.length === 0 ? (
           <p className="empty">No scans yet for this patient.</p>
         ) : (
-          <ol className="scan-strip" aria-label="Scans in date order">
-            {scans.map((s) => (
-              <li key={s.id}>
+          <ol className="scan-strip" aria-label="Scans in date order (left and right arrow keys step through them)">
+            {points.map((p) => (
+              <li key={p.scanId}>
                 <Link
-                  href={`/patients/${patient.id}?scan=${s.id}`}
-                  aria-current={s.id === selected?.id ? "true" : undefined}
+                  href={`/patients/${patient.id}?scan=${p.scanId}`}
+                  aria-current={p.scanId === selected?.scanId ? "true" : undefined}
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
                   <img
-                    src={`/api/scans/${s.id}/thumbnail`}
-                    alt={`Scan of ${day(s.acquiredAt)}`}
+                    src={`/api/scans/${p.scanId}/thumbnail`}
+                    alt={`Scan of ${p.date.slice(0, 10)}`}
                     width={96}
                     height={96}
                   />
-                  <span>{day(s.acquiredAt)}</span>
+                  <span>
+                    {p.date.slice(0, 10)}
+                    {p.alert ? " ⚠" : ""}
+                  </span>
                 </Link>
               </li>
             ))}
           </ol>
         )}
+        <div className="no-print">
+          <UploadScan patientId={patient.id} />
+        </div>
       </section>
+
       {selected && (
         <section aria-labelledby="selected-heading" className="panel">
-          <h2 id="selected-heading">
-            Scan of {day(selected.acquiredAt)}
-            {selected.view ? ` · ${selected.view}` : ""}
-          </h2>
-          <div className="scan-detail">
-            <div className="preview">
-              {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-              <img
-                src={`/api/scans/${selected.id}/preview`}
-                alt={`Preview of the scan of ${day(selected.acquiredAt)}`}
-              />
-              <p className="muted">
-                {selected.width} × {selected.height} px · {selected.origin}
-              </p>
-            </div>
-            {neighbours ? (
-              <ScanNeighbours result={neighbours} />
-            ) : (
-              <p className="empty">{neighboursError ?? "No neighbours."}</p>
-            )}
-          </div>
+          <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
+          <ScanComparison
+            current={{ scanId: selected.scanId, date: selected.date }}
+            previous={previous ? { scanId: previous.scanId, date: previous.date } : null}
+          />
+          {neighbours ? (
+            <ScanNeighbours result={neighbours} />
+          ) : (
+            <p className="empty">{neighboursError ?? "No neighbours."}</p>
+          )}
+        </section>
+      )}
+
+      {points.length > 0 && (
+        <section aria-labelledby="numbers-heading" className="panel">
+          <h2 id="numbers-heading">Numbers behind the chart</h2>
+          <TimelineTable patientId={patient.id} points={points} />
         </section>
       )}
     </section>
   );
-}
-
-function day(date: Date | null): string {
-  return date ? date.toISOString().slice(0, 10) : "unknown date";
 }

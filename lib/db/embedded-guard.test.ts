@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertEmbeddedDatabaseFree, DataDirInUseError } from "./embedded-guard";
+import { assertEmbeddedDatabaseFree, DataDirInUseError } from "@/lib/db/embedded-guard";
 
 describe("assertEmbeddedDatabaseFree", () => {
   let dataDir: string;

@@ -1,0 +1,29 @@
+import type { PatientTimeline } from "./timeline";
+
+function cell(value: string | number | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  // Quote anything a spreadsheet could read as a formula or a separator (CSV injection, RFC 4180).
+  if (/^[=+\-@\t\r]/.test(text)) return `"'${text.replace(/"/g, '""')}"`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The timeline as CSV, one row per scan in date order, the same columns as the page's table. */
+export function timelineCsv(timeline: PatientTimeline): string {
+  const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
+  const rows = [
+    ["acquired_at", "scan_id", "severity_index", "region", "healthy", "infected", "severe", "alert", "model_id"],
+    ...timeline.scans.map((s) => [
+      s.acquiredAt.toISOString().slice(0, 10),
+      s.scanId,
+      s.assessment ? s.assessment.index.toFixed(4) : null,
+      s.assessment?.region ?? null,
+      s.assessment?.mix.healthy ?? null,
+      s.assessment?.mix.infected ?? null,
+      s.assessment?.mix.severe ?? null,
+      alerts.get(s.scanId) ?? null,
+      timeline.modelId,
+    ]),
+  ];
+  return rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+}

@@ -1,0 +1,152 @@
+// A patient's scans with where each one sits (severity index, region, class mix) and the course they make. Stored
+// assessments are reused while their model and reference library are current, recomputed otherwise, so a model
+// upgrade or a library import never leaves old values on a new curve.
+import type { Db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
+import { assessScan, type ReferenceClass, type Region } from "@/lib/drift/severity";
+import { driftPolicyFromEnv, patientDrift, type PatientDrift } from "@/lib/drift/trend";
+import { findNeighbours } from "@/lib/neighbours/find";
+import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { libraryStamp } from "./library-stamp";
+
+export const TIMELINE_K = 36;
+
+export interface TimelineScan {
+  scanId: string;
+  acquiredAt: Date;
+  view: string | null;
+  /** null when the scan has no vector of the active model yet, or the library is empty. */
+  assessment: { index: number; region: Region; mix: Record<ReferenceClass, number>; k: number } | null;
+}
+
+export interface PatientTimeline {
+  modelId: string;
+  scans: TimelineScan[];
+  drift: PatientDrift;
+}
+
+interface Context {
+  model: ActiveModel;
+  stamp: string;
+}
+
+async function context(db: Db): Promise<Context> {
+  return { model: await activeModel(db), stamp: await libraryStamp(db) };
+}
+
+export async function patientTimeline(db: Db, patientId: string, ctx?: Context): Promise<PatientTimeline> {
+  const { model, stamp } = ctx ?? (await context(db));
+  const scans = await db.scan.findMany({
+    where: { patientId },
+    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }],
+    select: { id: true, patientId: true, sha256: true, acquiredAt: true, createdAt: true, view: true },
+  });
+  const stored = await db.scanAssessment.findMany({
+    where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, libraryStamp: stamp },
+  });
+  const byScan = new Map(stored.map((a) => [a.scanId, a]));
+  const out: TimelineScan[] = [];
+  for (const scan of scans) {
+    const acquiredAt = scan.acquiredAt ?? scan.createdAt;
+    const cached = byScan.get(scan.id);
+    if (cached) {
+      out.push({
+        scanId: scan.id,
+        acquiredAt,
+        view: scan.view,
+        assessment: {
+          index: cached.severityIndex,
+          region: cached.region,
+          mix: cached.mix as Record<ReferenceClass, number>,
+          k: cached.k,
+        },
+      });
+      continue;
+    }
+    const rows = await findNeighbours(db, scan, model, { k: TIMELINE_K });
+    if (!rows || rows.length === 0) {
+      out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
+      continue;
+    }
+    const assessment = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
+    const data = {
+      libraryStamp: stamp,
+      k: assessment.k,
+      severityIndex: assessment.index,
+      region: assessment.region,
+      mix: assessment.mix as Prisma.InputJsonObject,
+      computedAt: new Date(),
+    };
+    await db.scanAssessment.upsert({
+      where: { scanId_modelId: { scanId: scan.id, modelId: model.id } },
+      create: { scanId: scan.id, modelId: model.id, ...data },
+      update: data,
+    });
+    out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment });
+  }
+  const drift = patientDrift(
+    out.flatMap((s) =>
+      s.assessment
+        ? [{ scanId: s.scanId, acquiredAt: s.acquiredAt, index: s.assessment.index, modelId: model.id }]
+        : [],
+    ),
+    model.id,
+    driftPolicyFromEnv(),
+  );
+  await storeSummary(db, patientId, model.id, stamp, out, drift);
+  return { modelId: model.id, scans: out, drift };
+}
+
+async function storeSummary(
+  db: Db,
+  patientId: string,
+  modelId: string,
+  stamp: string,
+  scans: TimelineScan[],
+  drift: PatientDrift,
+): Promise<void> {
+  const lastAlert = drift.alerts.at(-1);
+  const data = {
+    modelId,
+    libraryStamp: stamp,
+    scanCount: scans.length,
+    lastScanAt: scans.at(-1)?.acquiredAt ?? null,
+    latestIndex: drift.latest?.index ?? null,
+    latestRegion: drift.latest?.region ?? null,
+    slopePerWeek: drift.slopePerWeek,
+    status: drift.status,
+    alertCount: drift.alerts.length,
+    latestAlert: Boolean(lastAlert && lastAlert.scanId === drift.latest?.scanId),
+    computedAt: new Date(),
+  };
+  await db.patientSummary.upsert({ where: { patientId }, create: { patientId, ...data }, update: data });
+}
+
+/**
+ * Brings every patient's summary up to date with the active model and reference library. Run in the background
+ * after a reference import or a model switch; the patient list shows stale rows as such until it has run.
+ */
+export async function refreshStaleSummaries(
+  db: Db,
+  options: { limit?: number; log?: (line: string) => void } = {},
+): Promise<number> {
+  const log = options.log ?? (() => {});
+  const ctx = await context(db);
+  const stale = await db.patient.findMany({
+    take: options.limit,
+    where: {
+      OR: [
+        { summary: null },
+        { summary: { OR: [{ modelId: { not: ctx.model.id } }, { libraryStamp: { not: ctx.stamp } }] } },
+      ],
+    },
+    select: { id: true },
+  });
+  for (const p of stale) await patientTimeline(db, p.id, ctx);
+  if (stale.length) log(`recomputed the drift of ${stale.length} patients`);
+  return stale.length;
+}
+
+export async function currentStamps(db: Db): Promise<Context> {
+  return context(db);
+}
