@@ -1,0 +1,85 @@
+import type { Metadata } from "next";
+import { requirePageActor } from "@/lib/auth/current-actor";
+import { db } from "@/lib/db/client";
+import { embeddingStatus } from "@/lib/embedding";
+
+export const metadata: Metadata = { title: "System status" };
+
+export default async function StatusPage() {
+  await requirePageActor(["admin"]);
+  const [status, byClass, models, patients, scans] = await Promise.all([
+    embeddingStatus(),
+    db().referenceLabel.groupBy({ by: ["class"], _count: { _all: true } }),
+    db().model.findMany({
+      orderBy: { createdAt: "asc" },
+      select: { id: true, dims: true, sha256: true, createdAt: true },
+    }),
+    db().patient.count(),
+    db().scan.count({ where: { patientId: { not: null } } }),
+  ]);
+  const count = (c: string) => byClass.find((b) => b.class === c)?._count._all ?? 0;
+  return (
+    <section>
+      <h1>System status</h1>
+      <section className="panel" aria-labelledby="embedding-heading">
+        <h2 id="embedding-heading">Embedding engine</h2>
+        {status.state === "ready" ? (
+          <dl className="facts">
+            <dt>Model</dt>
+            <dd>
+              {status.modelId} ({status.dims} dimensions)
+            </dd>
+            <dt>Execution provider</dt>
+            <dd>
+              {status.provider}
+              {status.requestedProvider !== status.provider ? ` (requested ${status.requestedProvider})` : ""}
+            </dd>
+            {status.fallbackReason && (
+              <>
+                <dt>Fallback reason</dt>
+                <dd>{status.fallbackReason}</dd>
+              </>
+            )}
+            <dt>Threads / batch</dt>
+            <dd>
+              {status.threads} / {status.batchSize}
+            </dd>
+            <dt>Session created</dt>
+            <dd>{status.sessionCreatedAt}</dd>
+          </dl>
+        ) : (
+          <p className="form-error" role="alert">
+            The embedding model is not usable: {status.error}
+          </p>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="library-heading">
+        <h2 id="library-heading">Reference library</h2>
+        <dl className="facts">
+          <dt>Healthy</dt>
+          <dd>{count("healthy")}</dd>
+          <dt>Infected</dt>
+          <dd>{count("infected")}</dd>
+          <dt>Severe</dt>
+          <dd>{count("severe")}</dd>
+          <dt>Patients / patient scans</dt>
+          <dd>
+            {patients} / {scans}
+          </dd>
+        </dl>
+        <p className="muted">Import a corpus folder with `npm run import:reference -- &lt;folder&gt;`.</p>
+      </section>
+      <section className="panel" aria-labelledby="models-heading">
+        <h2 id="models-heading">Registered models</h2>
+        <ul>
+          {models.map((m) => (
+            <li key={m.id}>
+              {m.id}: {m.dims} dimensions, sha256 {m.sha256.slice(0, 12)}…, since{" "}
+              {m.createdAt.toISOString().slice(0, 10)}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </section>
+  );
+}
