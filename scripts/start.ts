@@ -4,13 +4,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { loadConfig } from "@/lib/config";
+import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
 import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
+
+// The seeding code pulls in the embedding engine: loaded only when the embedded default seeds.
+const seedModules = () => Promise.all([import("@/lib/reference/demo"), import("@/lib/timeline/timeline")]);
 
 const require = createRequire(import.meta.url);
 const root = process.cwd();
@@ -30,7 +33,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-let cfg;
+let cfg: RadtrackConfig;
 try {
   cfg = loadConfig();
 } catch (error) {
@@ -113,8 +116,30 @@ const server: ChildProcess = spawn(
   { stdio: ["inherit", "inherit", "inherit", "ipc"], env: { ...env, NODE_ENV: dev ? "development" : "production" } },
 );
 server.on("message", (message: { ready?: boolean }) => {
-  if (message.ready) log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!message.ready) return;
+  log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (embedded || process.env.RADTRACK_DEMO_DATA === "1") void seedInBackground(databaseUrl);
 });
+
+/**
+ * The embedded default is a zero-setup demo: on a first start it imports the reference corpus (when present) and
+ * demo patients, while the server already answers. A real deployment (DATABASE_URL) imports with
+ * `npm run import:reference` instead, unless RADTRACK_DEMO_DATA=1 asks for the demo there too.
+ */
+async function seedInBackground(url: string): Promise<void> {
+  const [{ seedEmbeddedDefaults }, { refreshStaleSummaries }] = await seedModules();
+  const seedDb = createDb(url);
+  try {
+    const result = await seedEmbeddedDefaults(seedDb, cfg.corpusDir, (line) => log(line));
+    if (result.reference?.imported || result.demo?.scansAdded) {
+      await refreshStaleSummaries(seedDb, { log });
+    }
+  } catch (error) {
+    log(`background seeding stopped: ${(error as Error).message}`);
+  } finally {
+    await seedDb.$disconnect();
+  }
+}
 
 let stopping = false;
 async function shutdown(code: number) {

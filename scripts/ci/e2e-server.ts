@@ -6,6 +6,8 @@
 // RADTRACK_ADMIN_PASSWORD; DATABASE_URL optional.
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { makeCorpusSubset } from "@/lib/reference/test-support/corpus-subset";
+import { e2eCorpus } from "@/tests/support/e2e-corpus";
 import { createDatabase, dropDatabase } from "./e2e-db";
 
 function required(name: string): string {
@@ -21,6 +23,12 @@ async function main(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 
   const env: NodeJS.ProcessEnv = { ...process.env, RADTRACK_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
+  // A small reference library that imports in seconds; the embedded default seeds it in the background.
+  const { table, subset } = await e2eCorpus();
+  const corpus = await makeCorpusSubset(table, { ids: subset });
+  env.RADTRACK_CORPUS_DIR = corpus.dir;
+  env.RADTRACK_DEMO_DATA = "1";
+  console.log(`e2e: reference corpus subset of ${subset.length} films in ${corpus.dir}`);
   if (serverUrl && dbName) {
     env.DATABASE_URL = await createDatabase(serverUrl, dbName);
     console.log(`e2e: database ${dbName} created on ${new URL(serverUrl).host}`);
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
     console.error(`e2e: could not drop ${dbName}: ${(error as Error).message}`);
   }
   rmSync(dataDir, { recursive: true, force: true });
+  await corpus.remove();
   process.exit(stopping ? 0 : code);
 }
 
