@@ -12,8 +12,14 @@ import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 
-// The seeding code pulls in the embedding engine: loaded only when the embedded default seeds.
-const seedModules = () => Promise.all([import("@/lib/reference/demo"), import("@/lib/timeline/timeline")]);
+// Background work after the server is up: re-embedding after a model change, seeding the embedded default.
+const seedModules = () =>
+  Promise.all([
+    import("@/lib/reference/demo"),
+    import("@/lib/timeline/timeline"),
+    import("@/lib/scans/reembed"),
+    import("@/lib/scans/active-model"),
+  ]);
 
 const require = createRequire(import.meta.url);
 const root = process.cwd();
@@ -66,6 +72,21 @@ try {
 }
 
 const prisma = createDb(databaseUrl);
+// The model on disk must be the one the stored vectors came from (sha256 and dimension), before anything is served.
+let missingEmbeddings = 0;
+try {
+  const [{ activeModel }, { scansMissingEmbedding }] = await Promise.all([
+    import("@/lib/scans/active-model"),
+    import("@/lib/scans/reembed"),
+  ]);
+  const model = await activeModel(prisma);
+  missingEmbeddings = await scansMissingEmbedding(prisma, model.id);
+  log(`embedding model ${model.id} (${model.dims} dimensions) verified`);
+} catch (error) {
+  await prisma.$disconnect();
+  await embedded?.stop();
+  fail(`The embedding model cannot be used: ${(error as Error).message}`);
+}
 try {
   const admin = await ensureFirstAdmin(prisma, { email: cfg.adminEmail, password: cfg.adminPassword });
   if (admin.created && admin.generatedPassword) {
@@ -118,7 +139,7 @@ const server: ChildProcess = spawn(
 server.on("message", (message: { ready?: boolean }) => {
   if (!message.ready) return;
   log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (embedded || process.env.RADTRACK_DEMO_DATA === "1") void seedInBackground(databaseUrl);
+  void backgroundWork(databaseUrl);
 });
 
 /**
@@ -126,18 +147,25 @@ server.on("message", (message: { ready?: boolean }) => {
  * demo patients, while the server already answers. A real deployment (DATABASE_URL) imports with
  * `npm run import:reference` instead, unless RADTRACK_DEMO_DATA=1 asks for the demo there too.
  */
-async function seedInBackground(url: string): Promise<void> {
-  const [{ seedEmbeddedDefaults }, { refreshStaleSummaries }] = await seedModules();
-  const seedDb = createDb(url);
+async function backgroundWork(url: string): Promise<void> {
+  const [{ seedEmbeddedDefaults }, { refreshStaleSummaries }, { reembedMissing }, { activeModel }] =
+    await seedModules();
+  const workDb = createDb(url);
   try {
-    const result = await seedEmbeddedDefaults(seedDb, cfg.corpusDir, (line) => log(line));
-    if (result.reference?.imported || result.demo?.scansAdded) {
-      await refreshStaleSummaries(seedDb, { log });
+    if (missingEmbeddings > 0) {
+      // A new active model: vectors for every stored scan, from the stored originals.
+      log(`${missingEmbeddings} scans have no vector of the active model yet: re-embedding in the background`);
+      const summary = await reembedMissing(workDb, await activeModel(workDb), { log });
+      log(`re-embedding done: ${summary.embedded} scans, ${summary.failed.length} failed`);
     }
+    if (embedded || process.env.RADTRACK_DEMO_DATA === "1") {
+      await seedEmbeddedDefaults(workDb, cfg.corpusDir, (line) => log(line));
+    }
+    await refreshStaleSummaries(workDb, { log });
   } catch (error) {
-    log(`background seeding stopped: ${(error as Error).message}`);
+    log(`background work stopped: ${(error as Error).message}`);
   } finally {
-    await seedDb.$disconnect();
+    await workDb.$disconnect();
   }
 }
 

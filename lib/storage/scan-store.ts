@@ -63,6 +63,11 @@ export class ScanStore {
     await rmdir(path.dirname(this.dir(key))).catch(() => {});
   }
 
+  /** The bytes as received, for re-processing (a new model) only: never send them to a client. */
+  readOriginal(key: string): Promise<Buffer> {
+    return readFile(path.join(this.dir(key), "original"));
+  }
+
   read(key: string, rendition: Exclude<Rendition, "original">): Promise<Buffer> {
     return readFile(path.join(this.dir(key), rendition));
   }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { embeddingStatus } from "@/lib/embedding";
+import { scansMissingEmbedding } from "@/lib/scans/reembed";
 
 export const metadata: Metadata = { title: "System status" };
 
@@ -18,6 +19,7 @@ export default async function StatusPage() {
     db().scan.count({ where: { patientId: { not: null } } }),
   ]);
   const count = (c: string) => byClass.find((b) => b.class === c)?._count._all ?? 0;
+  const missing = status.state === "ready" ? await scansMissingEmbedding(db(), status.modelId) : null;
   return (
     <section>
       <h1>System status</h1>
@@ -46,6 +48,8 @@ export default async function StatusPage() {
             </dd>
             <dt>Session created</dt>
             <dd>{status.sessionCreatedAt}</dd>
+            <dt>Scans without a vector of this model</dt>
+            <dd>{missing === 0 ? "none" : `${missing} (re-embedding runs in the background after a model change)`}</dd>
           </dl>
         ) : (
           <p className="form-error" role="alert">
