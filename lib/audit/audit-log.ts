@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   "token.created",
   "token.revoked",
   "model.activated",
+  "bulk.submitted",
+  "bulk.cancelled",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

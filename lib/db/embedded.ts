@@ -6,6 +6,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { keepExtendedQueriesTogether } from "./pglite-queue";
 import { assertEmbeddedDatabaseFree } from "./embedded-guard";
 
 export interface EmbeddedDatabase {
@@ -42,6 +43,7 @@ export async function startEmbeddedDatabase(options: {
   const port = options.port ?? 0;
   // All connections share PGlite's single backend; the socket server queues their queries.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections: 64 });
+  keepExtendedQueriesTogether(server);
   await server.start();
   const conn = server.getServerConn();
   const boundPort = await resolvePort(server, conn, port);

@@ -26,6 +26,14 @@ const signedIn = ["clinician", "admin"] as const;
 const adminOnly = ["admin"] as const;
 
 const TABLE: Record<string, Entry> = {
+  // Bulk upload is for admins only. An unknown job id: the admin gets past the role check to "does not exist".
+  "bulk.create": { allowed: adminOnly, input: () => ({ files: [{ name: "rbac.zip", size: 10 }] }) },
+  "bulk.check": { allowed: adminOnly, input: () => ({ jobId: "00000000-0000-4000-8000-000000000000" }) },
+  "bulk.submit": {
+    allowed: adminOnly,
+    input: () => ({ jobId: "00000000-0000-4000-8000-000000000000", createPatients: true }),
+  },
+  "bulk.cancel": { allowed: adminOnly, input: () => ({ jobId: "00000000-0000-4000-8000-000000000000" }) },
   "auth.login": { allowed: everyone, input: () => ({ email: "nobody@example.test", password: "wrong" }) },
   "auth.logout": { allowed: signedIn, input: () => ({}) },
   "patients.create": {
@@ -47,12 +55,20 @@ const TABLE: Record<string, Entry> = {
     },
   },
   // API tokens act as a user: only admins mint or revoke them, never a clinician.
-  "tokens.create": { allowed: adminOnly, input: (caller, f) => ({ userId: f.userIds[caller], name: `rbac-${caller}` }) },
+  "tokens.create": {
+    allowed: adminOnly,
+    input: (caller, f) => ({ userId: f.userIds[caller], name: `rbac-${caller}` }),
+  },
   // An unknown id: the admin gets past the role check to "does not exist".
   "tokens.revoke": { allowed: adminOnly, input: () => ({ id: "00000000-0000-4000-8000-000000000000" }) },
   "users.create": {
     allowed: adminOnly,
-    input: (caller) => ({ email: `rbac-${caller}@example.test`, name: "New", role: "clinician", password: "long-enough-password" }),
+    input: (caller) => ({
+      email: `rbac-${caller}@example.test`,
+      name: "New",
+      role: "clinician",
+      password: "long-enough-password",
+    }),
   },
   "users.setDisabled": { allowed: adminOnly, input: (caller, f) => ({ id: f.userIds[caller], disabled: true }) },
   "users.resetPassword": {
@@ -79,7 +95,9 @@ async function collectActions(): Promise<Map<string, AnyAction>> {
     for (const [exportName, value] of Object.entries(mod)) {
       const definition = (value as { [ACTION_DEFINITION]?: AnyAction })[ACTION_DEFINITION];
       if (typeof value !== "function" || !definition) {
-        throw new Error(`${path.relative(process.cwd(), file)} exports ${exportName} without serverAction(defineAction(...))`);
+        throw new Error(
+          `${path.relative(process.cwd(), file)} exports ${exportName} without serverAction(defineAction(...))`,
+        );
       }
       actions.set(definition.spec.name, definition);
     }
@@ -144,9 +162,16 @@ describe("role-based access to every server action", () => {
 
   it("changed nothing for refused callers", async () => {
     expect(await t.db.patient.count({ where: { mrn: "RBAC-anonymous" } })).toBe(0);
-    expect(await t.db.user.count({ where: { email: { in: ["rbac-anonymous@example.test", "rbac-clinician@example.test"] } } })).toBe(0);
-    expect(await t.db.user.findUnique({ where: { id: fixtures.userIds.clinician } })).toMatchObject({ disabled: false });
+    expect(
+      await t.db.user.count({
+        where: { email: { in: ["rbac-anonymous@example.test", "rbac-clinician@example.test"] } },
+      }),
+    ).toBe(0);
+    expect(await t.db.user.findUnique({ where: { id: fixtures.userIds.clinician } })).toMatchObject({
+      disabled: false,
+    });
     expect(await t.db.user.count({ where: { email: "rbac-admin@example.test" } })).toBe(1);
+    expect(await t.db.job.count({ where: { type: "bulk-upload" } })).toBe(1);
     expect(await t.db.apiToken.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
   });
 });

@@ -1,0 +1,66 @@
+// Where a bulk upload waits on disk: <data dir>/bulk/<job id>/upload/<n> (the files as sent, in chunks) and
+// items/<seq> (each accepted file under its own number, what the worker reads). The folder outlives a server restart,
+// so a job resumes from it; it is removed when the job ends.
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function bulkRoot(dataDir: string): string {
+  return path.join(dataDir, "bulk");
+}
+
+export function stagingDir(dataDir: string, jobId: string): string {
+  if (!UUID.test(jobId)) throw new Error("job ids are uuids");
+  return path.join(bulkRoot(dataDir), jobId);
+}
+
+export function uploadPath(dataDir: string, jobId: string, index: number): string {
+  if (!Number.isInteger(index) || index < 0) throw new Error("bad upload index");
+  return path.join(stagingDir(dataDir, jobId), "upload", String(index));
+}
+
+export function itemPath(dataDir: string, jobId: string, seq: number): string {
+  if (!Number.isInteger(seq) || seq < 0) throw new Error("bad item number");
+  return path.join(stagingDir(dataDir, jobId), "items", String(seq));
+}
+
+export async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Writes one chunk at `offset`. A chunk sent again (the client retries after a lost answer) overwrites what was
+ * there; a chunk that would leave a gap is refused. Returns the bytes now held.
+ */
+export async function writeChunk(file: string, offset: number, bytes: Uint8Array): Promise<number> {
+  const held = await sizeOf(file);
+  if (offset > held) throw new RangeError(`chunk at ${offset} but only ${held} bytes received`);
+  await mkdir(path.dirname(file), { recursive: true });
+  const handle = await open(file, held === 0 && offset === 0 ? "w" : "r+", 0o600);
+  try {
+    await handle.truncate(offset);
+    await handle.write(bytes, 0, bytes.length, offset);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return offset + bytes.length;
+}
+
+export async function removeStaging(dataDir: string, jobId: string): Promise<void> {
+  await rm(stagingDir(dataDir, jobId), { recursive: true, force: true });
+}
+
+/** Job ids that have a staging folder (for the sweeper: folders of finished or deleted jobs go). */
+export async function stagedJobIds(dataDir: string): Promise<string[]> {
+  try {
+    return (await readdir(bulkRoot(dataDir))).filter((n) => UUID.test(n));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,313 @@
+// The bulk worker: one per process, fed by the pg-boss queue. A queue message makes it work on one job for a slice
+// of time (so that several jobs take turns and no message stays active for long): it takes the job's lease, then
+// repeatedly reads the next EMBED_BATCH ready files from bulk_items, ingests them together (lib/scans/ingest.ts
+// ingestScans: decode, one embedding batch, store, one transaction that also marks the files done), and updates the
+// counts. A job that is not done at the end of the slice is sent to the queue again.
+//
+// A restart loses nothing: files are marked done in the same transaction as their scans, the staged files stay on
+// disk until the job ends, and the sweeper (every few seconds, and at start) re-queues every job whose lease ran out
+// or whose holder died, and closes cancelled jobs that nobody is working on.
+import { readFile, rm } from "node:fs/promises";
+import type { PublicActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/actions/define-action";
+import { config } from "@/lib/config";
+import { db as defaultDb, type Db } from "@/lib/db/client";
+import { embeddingSettings } from "@/lib/embedding";
+import { DuplicateScanError, ingestScans, type IngestInput } from "@/lib/scans/ingest";
+import { ScanStore } from "@/lib/storage/scan-store";
+import { BULK_JOB_TYPE, finishJob, refreshProgress } from "./finish";
+import { acquireLease, LEASE_MS, leaseIsFree, releaseLease, renewLease } from "./lease";
+import { BULK_QUEUE, enqueueBulkJob, queue } from "./queue";
+import { itemPath, removeStaging, stagedJobIds } from "./staging";
+
+export interface WorkerOptions {
+  db?: Db;
+  dataDir?: string;
+  /** Work on one job at most this long per queue message. */
+  sliceMs?: number;
+  /** How often the sweeper looks for jobs to resume or close. */
+  sweepMs?: number;
+  /** Files per ingest batch; default EMBED_BATCH. */
+  batchSize?: number;
+}
+
+interface Resolved {
+  db: Db;
+  dataDir: string;
+  store: ScanStore;
+  sliceMs: number;
+  batchSize: number;
+}
+
+function resolve(options: WorkerOptions): Resolved {
+  const dataDir = options.dataDir ?? config().dataDir;
+  return {
+    db: options.db ?? defaultDb(),
+    dataDir,
+    store: ScanStore.forDataDir(dataDir),
+    sliceMs: options.sliceMs ?? 60_000,
+    batchSize: options.batchSize ?? embeddingSettings().batchSize,
+  };
+}
+
+export type SliceResult = "done" | "more" | "busy";
+
+async function actorContext(db: Db, job: { createdBy: string | null; payload: unknown }): Promise<PublicActionContext> {
+  const user = job.createdBy ? await db.user.findUnique({ where: { id: job.createdBy } }) : null;
+  const ip = (job.payload as { ip?: string | null } | null)?.ip ?? null;
+  return { actor: user ? { id: user.id, email: user.email, name: user.name, role: user.role } : null, ip };
+}
+
+function reasonOf(error: Error): string {
+  if (error instanceof UserFacingError) return error.message;
+  return "The file could not be processed (an internal error; see the server log).";
+}
+
+/** Ingests one batch of ready files and records what became of each. */
+async function processBatch(
+  r: Resolved,
+  jobId: string,
+  items: {
+    id: string;
+    seq: number;
+    patientId: string | null;
+    acquiredAt: Date | null;
+    view: string | null;
+    file: string;
+  }[],
+  ctx: PublicActionContext,
+): Promise<void> {
+  const inputs: IngestInput[] = [];
+  const present: typeof items = [];
+  const missing: typeof items = [];
+  for (const item of items) {
+    try {
+      const bytes = await readFile(itemPath(r.dataDir, jobId, item.seq));
+      inputs.push({
+        patientId: item.patientId!,
+        bytes,
+        origin: "bulk",
+        acquiredAt: item.acquiredAt ?? undefined,
+        view: item.view ?? undefined,
+        fileName: item.file,
+      });
+      present.push(item);
+    } catch {
+      missing.push(item);
+    }
+  }
+  const outcomes = await ingestScans(r.db, inputs, ctx, {
+    store: r.store,
+    auditDetails: { job: jobId },
+    onRecorded: async (tx, recorded) => {
+      for (const { index, scanId, warnings } of recorded) {
+        await tx.bulkItem.update({
+          where: { id: present[index]!.id },
+          data: { status: "stored", scanId, reason: warnings.length ? warnings.join(" ") : null },
+        });
+      }
+    },
+  });
+  const updates = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.ok) continue;
+    const item = present[i]!;
+    if (outcome.error instanceof DuplicateScanError) {
+      updates.push(
+        r.db.bulkItem.update({
+          where: { id: item.id },
+          data: { status: "duplicate", scanId: outcome.error.existingScanId, reason: outcome.error.message },
+        }),
+      );
+    } else {
+      if (!(outcome.error instanceof UserFacingError)) {
+        console.error(`bulk job ${jobId}: file #${item.seq} failed:`, outcome.error.name);
+        console.error(outcome.error);
+      }
+      updates.push(
+        r.db.bulkItem.update({ where: { id: item.id }, data: { status: "failed", reason: reasonOf(outcome.error) } }),
+      );
+    }
+  }
+  for (const item of missing) {
+    updates.push(
+      r.db.bulkItem.update({
+        where: { id: item.id },
+        data: { status: "failed", reason: "The uploaded file is no longer on the server; upload it again." },
+      }),
+    );
+  }
+  if (updates.length) await r.db.$transaction(updates);
+  // Done with these files: free the disk as the job goes (a crash before this only delays it to the job's end).
+  await Promise.all(items.map((item) => rm(itemPath(r.dataDir, jobId, item.seq), { force: true })));
+}
+
+/** Works on one job for up to sliceMs. "busy": another worker holds it (or it is not runnable). */
+export async function runSlice(jobId: string, options: WorkerOptions = {}): Promise<SliceResult> {
+  const r = resolve(options);
+  const state = await acquireLease(r.db, jobId, ["queued", "running", "cancelled"]);
+  if (!state) return "busy";
+  const deadline = Date.now() + r.sliceMs;
+  let lost = false;
+  // Renewed on a timer too, so a slow batch (a loaded machine, a big DICOM) never lets the lease run out.
+  const heartbeat = setInterval(() => {
+    renewLease(r.db, jobId).then(
+      (status) => {
+        if (status === null) lost = true;
+      },
+      () => {},
+    );
+  }, LEASE_MS / 4);
+  heartbeat.unref();
+  try {
+    if (state === "cancelled") {
+      await finishJob(r.db, jobId, "cancelled", r);
+      return "done";
+    }
+    const job = await r.db.job.findUniqueOrThrow({ where: { id: jobId } });
+    if (job.status === "queued") {
+      await r.db.job.updateMany({
+        where: { id: jobId, status: "queued" },
+        data: { status: "running", startedAt: job.startedAt ?? new Date() },
+      });
+    }
+    const ctx = await actorContext(r.db, job);
+    for (;;) {
+      const status = await renewLease(r.db, jobId);
+      if (status === null || lost) return "busy";
+      if (status === "cancelled") {
+        await finishJob(r.db, jobId, "cancelled", r);
+        return "done";
+      }
+      const items = await r.db.bulkItem.findMany({
+        where: { jobId, status: "ready" },
+        orderBy: { seq: "asc" },
+        take: r.batchSize,
+        select: { id: true, seq: true, patientId: true, acquiredAt: true, view: true, file: true },
+      });
+      if (items.length === 0) {
+        await finishJob(r.db, jobId, "succeeded", r);
+        return "done";
+      }
+      await processBatch(r, jobId, items, ctx);
+      await refreshProgress(r.db, jobId);
+      if (Date.now() >= deadline) return "more";
+    }
+  } finally {
+    clearInterval(heartbeat);
+    await releaseLease(r.db, jobId).catch(() => {});
+  }
+}
+
+/**
+ * Re-queues jobs nobody is working on (a restart, a lost message), closes cancelled jobs left half-done, drops
+ * drafts abandoned for a day and staging folders of jobs that ended.
+ */
+export async function sweep(options: WorkerOptions = {}): Promise<{ requeued: number; closed: number }> {
+  const r = resolve(options);
+  let requeued = 0;
+  let closed = 0;
+  const open = await r.db.job.findMany({
+    where: { type: BULK_JOB_TYPE, status: { in: ["queued", "running", "cancelled"] } },
+    select: { id: true, status: true, leaseOwner: true, leaseUntil: true, finishedAt: true },
+  });
+  for (const job of open) {
+    if (!leaseIsFree(job)) continue;
+    if (job.status === "cancelled") {
+      if (job.finishedAt) continue;
+      if ((await acquireLease(r.db, job.id, ["cancelled"])) === "cancelled") {
+        try {
+          await finishJob(r.db, job.id, "cancelled", r);
+          closed++;
+        } finally {
+          await releaseLease(r.db, job.id).catch(() => {});
+        }
+      }
+      continue;
+    }
+    if (await enqueueBulkJob(job.id, { throttle: true })) requeued++;
+  }
+  const dayAgo = new Date(Date.now() - 24 * 3600_000);
+  const stale = await r.db.job.findMany({
+    where: { type: BULK_JOB_TYPE, status: "draft", createdAt: { lt: dayAgo } },
+    select: { id: true },
+  });
+  for (const job of stale) {
+    await r.db.job.updateMany({
+      where: { id: job.id, status: "draft" },
+      data: { status: "cancelled", error: "Abandoned: not started within a day.", finishedAt: new Date() },
+    });
+    await removeStaging(r.dataDir, job.id);
+  }
+  const staged = await stagedJobIds(r.dataDir);
+  if (staged.length) {
+    const live = new Set(
+      (
+        await r.db.job.findMany({
+          where: { id: { in: staged }, status: { in: ["draft", "queued", "running"] } },
+          select: { id: true },
+        })
+      ).map((j) => j.id),
+    );
+    const cancelledOpen = new Set(open.filter((j) => j.status === "cancelled" && !j.finishedAt).map((j) => j.id));
+    for (const id of staged) if (!live.has(id) && !cancelledOpen.has(id)) await removeStaging(r.dataDir, id);
+  }
+  return { requeued, closed };
+}
+
+const KEY = Symbol.for("radtrack.bulk.worker");
+type Holder = typeof globalThis & { [KEY]?: Promise<() => Promise<void>> };
+
+/**
+ * Starts this process's worker (once; later calls return the same one): the pg-boss subscription and the sweeper.
+ * Resolves with a function that stops both.
+ */
+export function startBulkWorker(options: WorkerOptions = {}): Promise<() => Promise<void>> {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= (async () => {
+    const boss = await queue();
+    let workerId = "";
+    workerId = await boss.work<{ jobId: string }>(
+      BULK_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: 1 },
+      async ([message]) => {
+        if (!message) return;
+        const result = await runSlice(message.data.jobId, options);
+        if (result === "more") {
+          await enqueueBulkJob(message.data.jobId);
+          if (workerId) boss.notifyWorker(workerId);
+        }
+      },
+    );
+    let sweeping = false;
+    const tick = async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        await sweep(options);
+      } catch (error) {
+        console.error("bulk sweeper:", (error as Error).message);
+      } finally {
+        sweeping = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), options.sweepMs ?? 5_000);
+    timer.unref();
+    void tick();
+    return async () => {
+      clearInterval(timer);
+      await boss.offWork(BULK_QUEUE);
+      delete holder[KEY];
+    };
+  })();
+  holder[KEY].catch(() => delete holder[KEY]);
+  return holder[KEY];
+}
+
+export async function stopBulkWorker(): Promise<void> {
+  const holder = globalThis as Holder;
+  const running = holder[KEY];
+  if (!running) return;
+  const stop = await running.catch(() => undefined);
+  await stop?.();
+}
