@@ -1,6 +1,6 @@
 // /api/v1/patients: create a patient and list a patient's scans, through the same action and services as the UI.
 import { UserFacingError } from "@/lib/actions/define-action";
-import { recordAudit } from "@/lib/audit/audit-log";
+import { recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";
 import { readJsonObject } from "./body";
@@ -46,16 +46,7 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
     select: { id: true, acquiredAt: true, view: true, width: true, height: true, origin: true, createdAt: true },
   });
   // Reading a patient's record through the API is audited like opening the patient's page.
-  await recordAudit(ctx.db, {
-    action: "patient.viewed",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
-    targetType: "patient",
-    targetId: patient.id,
-    patientId: patient.id,
-    ip: ctx.ip,
-    details: { via: "api", scans: scans.length },
-  });
+  await recordPatientView(ctx.db, patient.id, ctx, { via: "api", scans: scans.length });
   return jsonResponse({
     patientId: patient.id,
     scans: scans.map((s) => ({

@@ -3,6 +3,7 @@ import { UserFacingError, type ActionContext } from "@/lib/actions/define-action
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
+import type { Prisma } from "@/lib/db/generated/client";
 import type { CreatePatientInput, UpdatePatientInput } from "./schemas";
 
 function duplicateMrn(mrn: string): UserFacingError {
@@ -159,18 +160,24 @@ export async function searchPatients(db: Db, search: PatientSearch) {
   return { total, page, pageSize, patients };
 }
 
-/** Loads a patient for display and records that this user looked at it. */
-export async function openPatient(db: Db, id: string, ctx: ActionContext) {
-  const patient = await db.patient.findUnique({ where: { id } });
-  if (!patient) return null;
-  await recordAudit(db, {
+/** Every read of a patient's record (page, API, export) leaves the same `patient.viewed` event. */
+export function recordPatientView(db: Db, patientId: string, ctx: ActionContext, details?: Prisma.InputJsonObject) {
+  return recordAudit(db, {
     action: "patient.viewed",
     actorId: ctx.actor.id,
     actorEmail: ctx.actor.email,
     targetType: "patient",
-    targetId: patient.id,
-    patientId: patient.id,
+    targetId: patientId,
+    patientId,
     ip: ctx.ip,
+    details,
   });
+}
+
+/** Loads a patient for display and records that this user looked at it. */
+export async function openPatient(db: Db, id: string, ctx: ActionContext) {
+  const patient = await db.patient.findUnique({ where: { id } });
+  if (!patient) return null;
+  await recordPatientView(db, patient.id, ctx);
   return patient;
 }

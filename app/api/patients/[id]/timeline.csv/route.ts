@@ -1,7 +1,7 @@
 // GET /api/patients/{id}/timeline.csv: the patient's timeline for spreadsheets (session cookie or bearer token).
-import { recordAudit } from "@/lib/audit/audit-log";
 import { apiRoute, requireUuid } from "@/lib/api/route";
 import { ApiError } from "@/lib/api/errors";
+import { recordPatientView } from "@/lib/patients/service";
 import { timelineCsv } from "@/lib/timeline/csv";
 import { patientTimeline } from "@/lib/timeline/timeline";
 
@@ -12,16 +12,7 @@ export const GET = apiRoute<{ id: string }>({ session: true }, async (ctx, param
   const patient = await ctx.db.patient.findUnique({ where: { id }, select: { id: true, mrn: true } });
   if (!patient) throw new ApiError(404, "This patient does not exist.");
   const csv = timelineCsv(await patientTimeline(ctx.db, patient.id));
-  await recordAudit(ctx.db, {
-    action: "patient.viewed",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
-    targetType: "patient",
-    targetId: patient.id,
-    patientId: patient.id,
-    ip: ctx.ip,
-    details: { export: "timeline.csv" },
-  });
+  await recordPatientView(ctx.db, patient.id, ctx, { export: "timeline.csv" });
   const safeMrn = patient.mrn.replace(/[^A-Za-z0-9._-]/g, "_");
   return new Response(csv, {
     headers: {
