@@ -1,0 +1,12 @@
+export {
+  classMix,
+  neighboursOfScan,
+  NoEmbeddingError,
+  ScanNotFoundError,
+  type ClassMix,
+  type Neighbour,
+  type NeighboursOfScanOptions,
+  type NeighboursResult,
+} from "./neighbours";
+export { DEFAULT_K, MAX_K, neighbourOptionsSchema, parseNeighbourOptions, type NeighbourOptions } from "./options";
+export { thumbnailUrl } from "./thumbnail-url";

@@ -1,0 +1,110 @@
+// The k most similar reference scans of a scan: what the clinician compares a film with. Rules that keep the answer
+// honest: the scan is never its own neighbour; a patient's own films (by content, even when they also sit in the
+// reference library) never count among that patient's neighbours; only labelled reference scans are neighbours;
+// only vectors of the active model are compared.
+import { z } from "zod";
+import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
+import { recordAudit } from "@/lib/audit/audit-log";
+import type { Db } from "@/lib/db/client";
+import { embeddingOf, nearestReferences, type ReferenceClass } from "@/lib/db/vector-sql";
+import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
+import { thumbnailUrl } from "./thumbnail-url";
+
+export interface Neighbour {
+  scanId: string;
+  class: ReferenceClass;
+  /** 1 - cosine distance: 1 = same direction, 0 = orthogonal. */
+  similarity: number;
+  thumbnailUrl: string;
+}
+
+export type ClassMix = Record<ReferenceClass, number>;
+
+export interface NeighboursResult {
+  modelId: string;
+  /** Most similar first. */
+  neighbours: Neighbour[];
+  /** How many of the neighbours fall in each class. */
+  mix: ClassMix;
+}
+
+export interface NeighboursOfScanOptions extends NeighbourOptionsInput {
+  /** Defaults to the active model; scripts and tests that registered the model themselves pass it. */
+  model?: ActiveModel;
+}
+
+export class ScanNotFoundError extends UserFacingError {
+  constructor() {
+    super("This scan does not exist.");
+    this.name = "ScanNotFoundError";
+  }
+}
+
+export class NoEmbeddingError extends UserFacingError {
+  constructor(modelId: string) {
+    super(`This scan has no embedding for the active model (${modelId}), so it cannot be compared yet.`);
+    this.name = "NoEmbeddingError";
+  }
+}
+
+const scanIdSchema = z.uuid();
+
+export function classMix(classes: readonly ReferenceClass[]): ClassMix {
+  const mix: ClassMix = { healthy: 0, infected: 0, severe: 0 };
+  for (const c of classes) mix[c]++;
+  return mix;
+}
+
+export async function neighboursOfScan(
+  db: Db,
+  scanId: string,
+  options: NeighboursOfScanOptions,
+  ctx: PublicActionContext,
+): Promise<NeighboursResult> {
+  const { k, classes } = parseNeighbourOptions({ k: options.k, classes: options.classes });
+  // A malformed id would make Postgres reject the uuid cast: to the user it is simply an unknown scan.
+  if (!scanIdSchema.safeParse(scanId).success) throw new ScanNotFoundError();
+  const scan = await db.scan.findUnique({ where: { id: scanId }, select: { id: true, patientId: true, sha256: true } });
+  if (!scan) throw new ScanNotFoundError();
+
+  const model = options.model ?? (await activeModel(db));
+  const vector = await embeddingOf(db, scan.id, model.id);
+  if (!vector) throw new NoEmbeddingError(model.id);
+
+  // Content, not ids: a patient's film may also have been imported into the reference library (same bytes).
+  const ownSha = scan.patientId
+    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
+    : [];
+  const rows = await nearestReferences(db, {
+    modelId: model.id,
+    dims: model.dims,
+    vector,
+    k,
+    classes,
+    excludeScanIds: [scan.id],
+    excludeSha256: [...new Set([scan.sha256, ...ownSha])],
+  });
+
+  await recordAudit(db, {
+    action: "neighbours.viewed",
+    actorId: ctx.actor?.id ?? null,
+    actorEmail: ctx.actor?.email ?? null,
+    targetType: "scan",
+    targetId: scan.id,
+    patientId: scan.patientId,
+    ip: ctx.ip,
+    details: { k, modelId: model.id, returned: rows.length, ...(classes ? { classes } : {}) },
+  });
+
+  return {
+    modelId: model.id,
+    neighbours: rows.map((r) => ({
+      scanId: r.scanId,
+      class: r.class,
+      similarity: 1 - r.distance,
+      thumbnailUrl: thumbnailUrl(r.scanId),
+    })),
+    mix: classMix(rows.map((r) => r.class)),
+  };
+}
