@@ -109,7 +109,13 @@ async function list(lib: Lib, db: Db) {
   ]);
   const header = ["id", "user", "name", "prefix", "created", "last used", "status"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 async function revoke(lib: Lib, db: Db, { id }: { id: string }) {

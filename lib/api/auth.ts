@@ -9,7 +9,8 @@ const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="radtrack"' };
 
 export const MISSING_TOKEN =
   "Authentication required: send an API token in the header `Authorization: Bearer rt_...` (an admin creates tokens under Admin > API tokens).";
-export const INVALID_TOKEN = "The API token is invalid or has been revoked, or its user is disabled. Ask an admin for a new token.";
+export const INVALID_TOKEN =
+  "The API token is invalid or has been revoked, or its user is disabled. Ask an admin for a new token.";
 
 /** The token in the Authorization header; undefined when there is no such header, "" when it is not a bearer one. */
 export function bearerToken(headers: Headers): string | undefined {
@@ -23,7 +24,13 @@ export async function bearerActor(db: Db, headers: Headers): Promise<Actor> {
   const token = bearerToken(headers);
   if (token === undefined) throw new ApiError(401, MISSING_TOKEN, {}, CHALLENGE);
   const actor = token ? await actorForToken(db, token) : null;
-  if (!actor) throw new ApiError(401, INVALID_TOKEN, {}, { "WWW-Authenticate": 'Bearer realm="radtrack", error="invalid_token"' });
+  if (!actor)
+    throw new ApiError(
+      401,
+      INVALID_TOKEN,
+      {},
+      { "WWW-Authenticate": 'Bearer realm="radtrack", error="invalid_token"' },
+    );
   return actor;
 }
 
@@ -45,7 +52,12 @@ export async function requestActor(db: Db, request: Request, options: { session:
   if (options.session && !request.headers.has("authorization")) {
     const actor = await sessionActor();
     if (actor) return actor;
-    throw new ApiError(401, "Sign in to Radtrack, or send an API token (`Authorization: Bearer rt_...`).", {}, CHALLENGE);
+    throw new ApiError(
+      401,
+      "Sign in to Radtrack, or send an API token (`Authorization: Bearer rt_...`).",
+      {},
+      CHALLENGE,
+    );
   }
   return bearerActor(db, request.headers);
 }

@@ -50,7 +50,10 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   try {
     value = JSON.parse(bytes.toString("utf8"));
   } catch {
-    throw new ApiError(400, bytes.length === 0 ? "The request body is empty: send a JSON object." : "The request body is not valid JSON.");
+    throw new ApiError(
+      400,
+      bytes.length === 0 ? "The request body is empty: send a JSON object." : "The request body is not valid JSON.",
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ApiError(400, "The request body must be a JSON object.");

@@ -8,7 +8,12 @@ function queryOptions(url: URL) {
   const rawK = url.searchParams.get("k");
   const rawClasses = url.searchParams.get("classes");
   const k = rawK === null || rawK.trim() === "" ? undefined : /^\s*-?\d+(\.\d+)?\s*$/.test(rawK) ? Number(rawK) : NaN;
-  const classes = rawClasses ? rawClasses.split(",").map((c) => c.trim()).filter(Boolean) : undefined;
+  const classes = rawClasses
+    ? rawClasses
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean)
+    : undefined;
   try {
     // Same rules as the page: 1 <= k <= MAX_K, whole numbers, known classes.
     return parseNeighbourOptions({ k, classes: classes as never });

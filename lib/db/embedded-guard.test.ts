@@ -34,7 +34,9 @@ describe("assertEmbeddedDatabaseFree", () => {
       await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
       const refusal = assertEmbeddedDatabaseFree(dataDir, "use the admin page");
       await expect(refusal).rejects.toBeInstanceOf(DataDirInUseError);
-      await expect(refusal).rejects.toThrow(new RegExp(`in use \\(process ${holder.pid}.*Stop Radtrack first, or use the admin page`));
+      await expect(refusal).rejects.toThrow(
+        new RegExp(`in use \\(process ${holder.pid}.*Stop Radtrack first, or use the admin page`),
+      );
     } finally {
       holder.kill();
     }

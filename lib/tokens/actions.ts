@@ -14,7 +14,13 @@ export const createTokenAction = serverAction(
     handler: async (input, ctx) => {
       const created = await createToken(db(), input, ctx);
       // The secret goes back to the admin's browser once and is never readable again.
-      return { id: created.id, token: created.token, prefix: created.prefix, userEmail: created.userEmail, name: created.name };
+      return {
+        id: created.id,
+        token: created.token,
+        prefix: created.prefix,
+        userEmail: created.userEmail,
+        name: created.name,
+      };
     },
     revalidate: () => ["/admin/tokens"],
   }),

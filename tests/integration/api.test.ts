@@ -122,7 +122,9 @@ describe("JSON API (/api/v1) and API tokens", () => {
       await call(patientScansRoute.GET, url, { token: tokens.clinician, params: { id: patientId } });
       const again = await t.db.apiToken.findUniqueOrThrow({ where: { id: row.id } });
       expect(again.lastUsedAt?.getTime()).toBe(row.lastUsedAt?.getTime());
-      const viewed = await t.db.auditEvent.findFirst({ where: { action: "patient.viewed", actorId: actors.clinician.id } });
+      const viewed = await t.db.auditEvent.findFirst({
+        where: { action: "patient.viewed", actorId: actors.clinician.id },
+      });
       expect(viewed).toMatchObject({ patientId, ip: "192.0.2.10" });
     });
 
@@ -156,11 +158,17 @@ describe("JSON API (/api/v1) and API tokens", () => {
     it("lets only admins create and revoke tokens; a revoked token stops working", async () => {
       const create = createTokenAction[ACTION_DEFINITION];
       const revoke = revokeTokenAction[ACTION_DEFINITION];
-      const asClinician = await create.invoke({ userId: actors.clinician.id, name: "sneaky" }, { actor: actors.clinician, ip: null });
+      const asClinician = await create.invoke(
+        { userId: actors.clinician.id, name: "sneaky" },
+        { actor: actors.clinician, ip: null },
+      );
       expect(asClinician.result).toEqual({ ok: false, error: NOT_ALLOWED });
       expect(await t.db.apiToken.count({ where: { name: "sneaky" } })).toBe(0);
 
-      const { result } = await create.invoke({ userId: actors.clinician.id, name: "PACS bridge" }, { actor: actors.admin, ip: "192.0.2.1" });
+      const { result } = await create.invoke(
+        { userId: actors.clinician.id, name: "PACS bridge" },
+        { actor: actors.admin, ip: "192.0.2.1" },
+      );
       if (!result.ok) throw new Error(result.error);
       const created = result.data as { id: string; token: string; prefix: string };
       expect(created.token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
@@ -170,12 +178,16 @@ describe("JSON API (/api/v1) and API tokens", () => {
       expect(stored.tokenHash).toBe(createHash("sha256").update(created.token).digest("hex"));
       expect(JSON.stringify(stored)).not.toContain(created.token);
       expect(stored.createdBy).toBe(actors.admin.id);
-      const audit = await t.db.auditEvent.findFirstOrThrow({ where: { action: "token.created", targetId: created.id } });
+      const audit = await t.db.auditEvent.findFirstOrThrow({
+        where: { action: "token.created", targetId: created.id },
+      });
       expect(audit).toMatchObject({ actorId: actors.admin.id, targetType: "token" });
       expect(JSON.stringify(audit.details)).not.toContain(created.token);
 
       const url = `/api/v1/patients/${patientId}/scans`;
-      expect((await call(patientScansRoute.GET, url, { token: created.token, params: { id: patientId } })).status).toBe(200);
+      expect((await call(patientScansRoute.GET, url, { token: created.token, params: { id: patientId } })).status).toBe(
+        200,
+      );
 
       const refused = await revoke.invoke({ id: created.id }, { actor: actors.clinician, ip: null });
       expect(refused.result).toEqual({ ok: false, error: NOT_ALLOWED });
@@ -226,7 +238,10 @@ describe("JSON API (/api/v1) and API tokens", () => {
 
     it("answers 404 JSON for unknown and malformed patient ids", async () => {
       for (const id of [randomUUID(), "not-a-uuid", "1; DROP TABLE patients"]) {
-        const response = await call(patientScansRoute.GET, `/api/v1/patients/${id}/scans`, { token: tokens.clinician, params: { id } });
+        const response = await call(patientScansRoute.GET, `/api/v1/patients/${id}/scans`, {
+          token: tokens.clinician,
+          params: { id },
+        });
         expect(response.status, id).toBe(404);
         expect(await errorOf(response)).toMatch(/patient does not exist/);
       }
@@ -254,11 +269,19 @@ describe("JSON API (/api/v1) and API tokens", () => {
       expect(body.warnings).toEqual([]);
       const scan = await t.db.scan.findUniqueOrThrow({ where: { id: scanId } });
       expect(scan).toMatchObject({ patientId, origin: "upload", view: "PA", uploadedBy: actors.clinician.id });
-      expect(await t.db.auditEvent.count({ where: { action: "scan.uploaded", targetId: scanId, actorId: actors.clinician.id } })).toBe(1);
+      expect(
+        await t.db.auditEvent.count({
+          where: { action: "scan.uploaded", targetId: scanId, actorId: actors.clinician.id },
+        }),
+      ).toBe(1);
 
       // The same bytes through ingestScan directly (what the UI's upload action calls), for another patient.
       const other = await t.db.patient.create({ data: { mrn: "API-0002", name: "Other", sex: "male" } });
-      const direct = await ingestScan(t.db, { patientId: other.id, bytes: original, origin: "upload" }, { actor: actors.admin, ip: null });
+      const direct = await ingestScan(
+        t.db,
+        { patientId: other.id, bytes: original, origin: "upload" },
+        { actor: actors.admin, ip: null },
+      );
       const model = await activeModel(t.db);
       const viaApi = await embeddingOf(t.db, scanId, model.id);
       const viaIngest = await embeddingOf(t.db, direct.scanId, model.id);
@@ -306,7 +329,12 @@ describe("JSON API (/api/v1) and API tokens", () => {
       });
       const before = await counts();
       const form = new FormData();
-      form.set("file", new File([new TextEncoder().encode("these are my notes, not an X-ray\n".repeat(20))], "chest.png", { type: "image/png" }));
+      form.set(
+        "file",
+        new File([new TextEncoder().encode("these are my notes, not an X-ray\n".repeat(20))], "chest.png", {
+          type: "image/png",
+        }),
+      );
       const response = await call(patientScansRoute.POST, `/api/v1/patients/${patientId}/scans`, {
         token: tokens.clinician,
         form,
@@ -342,7 +370,11 @@ describe("JSON API (/api/v1) and API tokens", () => {
 
       vi.stubEnv("RADTRACK_MAX_UPLOAD_MB", "0.01"); // about 10 KB
       try {
-        const big = await call(patientScansRoute.POST, url, { token: tokens.clinician, form: imageForm(original, "big.jpg"), params });
+        const big = await call(patientScansRoute.POST, url, {
+          token: tokens.clinician,
+          form: imageForm(original, "big.jpg"),
+          params,
+        });
         expect(big.status).toBe(413);
         expect(await errorOf(big)).toMatch(/larger than the limit of 10 KB.*RADTRACK_MAX_UPLOAD_MB/);
         // Declared too large: refused before the body is read.
@@ -380,7 +412,10 @@ describe("JSON API (/api/v1) and API tokens", () => {
     });
 
     it("serves the preview as a re-encoded JPEG (never the original) and audits the view", async () => {
-      const response = await call(previewRoute.GET, `/api/v1/scans/${scanId}/preview`, { token: tokens.clinician, params: { id: scanId } });
+      const response = await call(previewRoute.GET, `/api/v1/scans/${scanId}/preview`, {
+        token: tokens.clinician,
+        params: { id: scanId },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toBe("image/jpeg");
       expect(response.headers.get("cache-control")).toMatch(/no-store/);
@@ -392,7 +427,10 @@ describe("JSON API (/api/v1) and API tokens", () => {
         patientId,
       });
 
-      const thumb = await call(thumbnailRoute.GET, `/api/v1/scans/${scanId}/thumbnail`, { token: tokens.clinician, params: { id: scanId } });
+      const thumb = await call(thumbnailRoute.GET, `/api/v1/scans/${scanId}/thumbnail`, {
+        token: tokens.clinician,
+        params: { id: scanId },
+      });
       expect(thumb.status).toBe(200);
       expect(thumb.headers.get("content-type")).toBe("image/jpeg");
       expect(Buffer.from(await thumb.arrayBuffer()).equals(original)).toBe(false);
@@ -403,12 +441,17 @@ describe("JSON API (/api/v1) and API tokens", () => {
         params: { id: scanId },
       });
       expect(viaSessionRoute.status).toBe(200);
-      const anonymous = await call(sessionThumbnailRoute.GET, `/api/scans/${scanId}/thumbnail`, { params: { id: scanId } });
+      const anonymous = await call(sessionThumbnailRoute.GET, `/api/scans/${scanId}/thumbnail`, {
+        params: { id: scanId },
+      });
       expect(anonymous.status).toBe(401);
       await errorOf(anonymous);
 
       for (const id of [randomUUID(), "../../etc/passwd"]) {
-        const missing = await call(previewRoute.GET, `/api/v1/scans/x/preview`, { token: tokens.clinician, params: { id } });
+        const missing = await call(previewRoute.GET, `/api/v1/scans/x/preview`, {
+          token: tokens.clinician,
+          params: { id },
+        });
         expect(missing.status).toBe(404);
         expect(await errorOf(missing)).toMatch(/scan does not exist/);
       }
@@ -458,20 +501,32 @@ describe("JSON API (/api/v1) and API tokens", () => {
 
       const first = body.neighbors[0]!;
       expect(first.thumbnailUrl).toBe(`/api/v1/scans/${first.scanId}/thumbnail`);
-      const thumb = await call(thumbnailRoute.GET, first.thumbnailUrl, { token: tokens.clinician, params: { id: first.scanId } });
+      const thumb = await call(thumbnailRoute.GET, first.thumbnailUrl, {
+        token: tokens.clinician,
+        params: { id: first.scanId },
+      });
       expect(thumb.status).toBe(200);
       expect(thumb.headers.get("content-type")).toBe("image/jpeg");
 
-      const all = await call(neighborsRoute.GET, `/api/v1/scans/${scanId}/neighbors`, { token: tokens.clinician, params: { id: scanId } });
+      const all = await call(neighborsRoute.GET, `/api/v1/scans/${scanId}/neighbors`, {
+        token: tokens.clinician,
+        params: { id: scanId },
+      });
       expect(((await all.json()) as { neighbors: unknown[] }).neighbors).toHaveLength(8); // k=36 by default, 8 exist
 
       for (const k of ["0", "abc", "2.5", "100000"]) {
-        const bad = await call(neighborsRoute.GET, `/api/v1/scans/${scanId}/neighbors?k=${k}`, { token: tokens.clinician, params: { id: scanId } });
+        const bad = await call(neighborsRoute.GET, `/api/v1/scans/${scanId}/neighbors?k=${k}`, {
+          token: tokens.clinician,
+          params: { id: scanId },
+        });
         expect(bad.status, k).toBe(400);
         expect(await errorOf(bad)).toMatch(/^Invalid query: k/);
       }
       const unknown = randomUUID();
-      const missing = await call(neighborsRoute.GET, `/api/v1/scans/${unknown}/neighbors`, { token: tokens.clinician, params: { id: unknown } });
+      const missing = await call(neighborsRoute.GET, `/api/v1/scans/${unknown}/neighbors`, {
+        token: tokens.clinician,
+        params: { id: unknown },
+      });
       expect(missing.status).toBe(404);
     });
   });
@@ -497,7 +552,10 @@ describe("JSON API (/api/v1) and API tokens", () => {
       expect(created.code, created.stderr).toBe(0);
       const token = created.stdout.trim().split("\n").at(-1)!;
       expect(token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
-      const response = await call(patientScansRoute.GET, `/api/v1/patients/${patientId}/scans`, { token, params: { id: patientId } });
+      const response = await call(patientScansRoute.GET, `/api/v1/patients/${patientId}/scans`, {
+        token,
+        params: { id: patientId },
+      });
       expect(response.status).toBe(200);
       const row = await t.db.apiToken.findFirstOrThrow({ where: { name: "nightly import" } });
       expect(row).toMatchObject({ userId: actors.clinician.id, createdBy: null });
