@@ -93,7 +93,10 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   }
   await expect(page.locator(".chart-box canvas")).toBeVisible();
 
-  // The latest film is selected: 36 labelled neighbours and the comparison with the previous film.
+  // The page shows the film just uploaded (the oldest here); select the latest: 36 labelled neighbours and the
+  // comparison with the previous film.
+  await rows.last().locator("th a").click();
+  await expect(page).toHaveURL(/scan=/);
   const neighbours = page.locator("li.neighbour");
   await expect(neighbours).toHaveCount(36);
   for (const label of await neighbours.locator("span[class^='class-']").allInnerTexts()) {
