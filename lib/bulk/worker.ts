@@ -29,9 +29,12 @@ export interface WorkerOptions {
   sweepMs?: number;
   /** Files per ingest batch; default EMBED_BATCH. */
   batchSize?: number;
+  /** Milliseconds per step are added here (scripts/bench-bulk.ts). */
+  timings?: Record<string, number>;
 }
 
 interface Resolved {
+  timings?: Record<string, number>;
   db: Db;
   dataDir: string;
   store: ScanStore;
@@ -47,10 +50,14 @@ function resolve(options: WorkerOptions): Resolved {
     store: ScanStore.forDataDir(dataDir),
     sliceMs: options.sliceMs ?? 60_000,
     batchSize: options.batchSize ?? embeddingSettings().batchSize,
+    timings: options.timings,
   };
 }
 
 export type SliceResult = "done" | "more" | "busy";
+
+/** Batches a worker has in flight at once. */
+const PIPELINE_DEPTH = 2;
 
 async function actorContext(db: Db, job: { createdBy: string | null; payload: unknown }): Promise<PublicActionContext> {
   const user = job.createdBy ? await db.user.findUnique({ where: { id: job.createdBy } }) : null;
@@ -98,14 +105,17 @@ async function processBatch(
   }
   const outcomes = await ingestScans(r.db, inputs, ctx, {
     store: r.store,
+    timings: r.timings,
     auditDetails: { job: jobId },
     onRecorded: async (tx, recorded) => {
-      for (const { index, scanId, warnings } of recorded) {
-        await tx.bulkItem.update({
-          where: { id: present[index]!.id },
-          data: { status: "stored", scanId, reason: warnings.length ? warnings.join(" ") : null },
-        });
-      }
+      const ids = recorded.map((r) => present[r.index]!.id);
+      const scanIds = recorded.map((r) => r.scanId);
+      const reasons = recorded.map((r) => (r.warnings.length ? r.warnings.join(" ") : null));
+      await tx.$executeRaw`
+        UPDATE "bulk_items" AS b SET "status" = 'stored', "scan_id" = t.scan_id, "reason" = t.reason,
+          "updated_at" = now()
+        FROM unnest(${ids}::uuid[], ${scanIds}::uuid[], ${reasons}::text[]) AS t(id, scan_id, reason)
+        WHERE b."id" = t.id`;
     },
   });
   const updates = [];
@@ -148,6 +158,11 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
   const state = await acquireLease(r.db, jobId, ["queued", "running", "cancelled"]);
   if (!state) return "busy";
   const deadline = Date.now() + r.sliceMs;
+  const pending: Promise<void>[] = [];
+  const inFlight = new Set<string>();
+  const drain = async () => {
+    while (pending.length > 0) await pending.shift();
+  };
   let lost = false;
   // Renewed on a timer too, so a slow batch (a loaded machine, a big DICOM) never lets the lease run out.
   const heartbeat = setInterval(() => {
@@ -174,26 +189,50 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
     const ctx = await actorContext(r.db, job);
     for (;;) {
       const status = await renewLease(r.db, jobId);
-      if (status === null || lost) return "busy";
+      if (status === null || lost) {
+        await drain();
+        return "busy";
+      }
       if (status === "cancelled") {
+        await drain();
         await finishJob(r.db, jobId, "cancelled", r);
         return "done";
       }
       const items = await r.db.bulkItem.findMany({
-        where: { jobId, status: "ready" },
+        where: { jobId, status: "ready", id: { notIn: [...inFlight] } },
         orderBy: { seq: "asc" },
         take: r.batchSize,
         select: { id: true, seq: true, patientId: true, acquiredAt: true, view: true, file: true },
       });
       if (items.length === 0) {
+        if (pending.length > 0) {
+          await drain();
+          await refreshProgress(r.db, jobId);
+          continue;
+        }
         await finishJob(r.db, jobId, "succeeded", r);
         return "done";
       }
-      await processBatch(r, jobId, items, ctx);
-      await refreshProgress(r.db, jobId);
-      if (Date.now() >= deadline) return "more";
+      // Two batches in flight: one decodes and embeds while the other writes its files and rows.
+      for (const item of items) inFlight.add(item.id);
+      const batch = processBatch(r, jobId, items, ctx).finally(() => {
+        for (const item of items) inFlight.delete(item.id);
+      });
+      batch.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+      pending.push(batch);
+      if (pending.length >= PIPELINE_DEPTH) {
+        await pending.shift();
+        await refreshProgress(r.db, jobId);
+      }
+      if (Date.now() >= deadline) {
+        await drain();
+        await refreshProgress(r.db, jobId);
+        return "more";
+      }
     }
   } finally {
+    // Never let the lease go while a batch of ours is still writing.
+    await Promise.allSettled(pending);
     clearInterval(heartbeat);
     await releaseLease(r.db, jobId).catch(() => {});
   }

@@ -1,6 +1,6 @@
 // One scan in: validate and decode, embed, store the renditions, then record scan + vector + audit in one
 // transaction. All or nothing: a failure at any step leaves no row and no file that this call created.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { config } from "@/lib/config";
@@ -8,7 +8,7 @@ import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
 import type { ScanOrigin } from "@/lib/db/generated/enums";
-import { insertEmbedding } from "@/lib/db/vector-sql";
+import { insertEmbedding, insertEmbeddings } from "@/lib/db/vector-sql";
 import { embedImage, embedImages } from "@/lib/embedding";
 import {
   decodeScan,
@@ -19,7 +19,7 @@ import {
   type ScanErrorCode,
 } from "@/lib/image";
 import { ScanStore } from "@/lib/storage/scan-store";
-import { activeModel } from "./active-model";
+import { activeModel, type ActiveModel } from "./active-model";
 
 export interface IngestInput {
   patientId: string;
@@ -159,6 +159,50 @@ async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
   return row;
 }
 
+/** recordScan for many scans at once: one statement per table instead of three round trips per scan. */
+async function recordScans(tx: Prisma.TransactionClient, rs: readonly ScanRecord[], model: ActiveModel) {
+  const ids = rs.map(() => randomUUID());
+  await tx.scan.createMany({
+    data: rs.map((r, k) => ({
+      id: ids[k]!,
+      patientId: r.patientId,
+      acquiredAt: r.acquiredAt,
+      view: r.view,
+      sha256: r.sha256,
+      storageKey: r.storageKey,
+      width: r.decoded.width,
+      height: r.decoded.height,
+      origin: r.decoded.format === "dicom" && r.input.origin === "upload" ? "dicom" : r.input.origin,
+      uploadedBy: r.ctx.actor?.id ?? null,
+    })),
+  });
+  await insertEmbeddings(
+    tx,
+    model,
+    rs.map((r, k) => ({ scanId: ids[k]!, vector: r.vector })),
+  );
+  await tx.auditEvent.createMany({
+    data: rs.map((r, k) => ({
+      action: "scan.uploaded",
+      actorId: r.ctx.actor?.id ?? null,
+      actorEmail: r.ctx.actor?.email ?? null,
+      targetType: "scan",
+      targetId: ids[k]!,
+      patientId: r.patientId,
+      ip: r.ctx.ip,
+      details: {
+        format: r.decoded.format,
+        origin: r.input.origin,
+        bytes: r.input.bytes.length,
+        ...(r.decoded.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
+        ...(r.warnings.length ? { warnings: r.warnings.length } : {}),
+        ...r.auditDetails,
+      },
+    })),
+  });
+  return ids;
+}
+
 export async function ingestScan(
   db: Db,
   input: IngestInput,
@@ -228,6 +272,8 @@ export interface BatchIngestOptions {
   auditDetails?: Prisma.InputJsonObject;
   /** Images decoded at once (each decode may hold a 50-megapixel image). Default 2. */
   decodeConcurrency?: number;
+  /** Milliseconds spent per step are added here (benchmarks). */
+  timings?: Record<string, number>;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>) {
@@ -258,6 +304,12 @@ export async function ingestScans(
   options: BatchIngestOptions = {},
 ): Promise<IngestOutcome[]> {
   const store = options.store ?? scanStore();
+  let clock = performance.now();
+  const lap = (step: string) => {
+    const now = performance.now();
+    if (options.timings) options.timings[step] = (options.timings[step] ?? 0) + now - clock;
+    clock = now;
+  };
   const outcomes: (IngestOutcome | undefined)[] = new Array(inputs.length);
   const fail = (i: number, error: unknown) => (outcomes[i] = { ok: false, error: asError(error) });
   const shas = inputs.map((input) => sha256Of(input.bytes));
@@ -285,6 +337,7 @@ export async function ingestScans(
     }
   });
 
+  lap("lookup");
   const decoded = new Map<number, DecodedScan>();
   await mapLimit(todo, options.decodeConcurrency ?? 2, async (i) => {
     try {
@@ -295,6 +348,7 @@ export async function ingestScans(
   });
   const ready = todo.filter((i) => decoded.has(i));
   const model = ready.length ? await activeModel(db) : undefined;
+  lap("decode");
 
   // One call for the batch; should one image make the session refuse the lot, each is retried alone.
   const vectors = new Map<number, Float32Array>();
@@ -313,6 +367,7 @@ export async function ingestScans(
     );
   }
 
+  lap("embed");
   const records: ScanRecord[] = [];
   const recordIndex: number[] = [];
   const created = new Map<number, boolean>();
@@ -346,6 +401,7 @@ export async function ingestScans(
     },
   );
   recordIndex.sort((a, b) => a - b);
+  lap("renditions+store");
 
   const succeed = (i: number, scanId: string) => {
     const r = records[i]!;
@@ -364,11 +420,12 @@ export async function ingestScans(
     try {
       const rows = await db.$transaction(
         async (tx) => {
-          const recorded: { index: number; scanId: string; warnings: string[] }[] = [];
-          for (const i of recordIndex) {
-            const row = await recordScan(tx, records[i]!);
-            recorded.push({ index: i, scanId: row.id, warnings: records[i]!.warnings });
-          }
+          const ids = await recordScans(
+            tx,
+            recordIndex.map((i) => records[i]!),
+            model!,
+          );
+          const recorded = recordIndex.map((i, k) => ({ index: i, scanId: ids[k]!, warnings: records[i]!.warnings }));
           await options.onRecorded?.(tx, recorded);
           return recorded;
         },
@@ -408,6 +465,7 @@ export async function ingestScans(
     }
   }
 
+  lap("database");
   for (const [i, first] of sameAs) {
     const o = outcomes[first]!;
     outcomes[i] = o.ok ? { ok: false, error: new DuplicateScanError(o.scanId, o.acquiredAt) } : o;

@@ -21,6 +21,8 @@ import {
 } from "@/lib/bulk/service";
 import { stagingDir } from "@/lib/bulk/staging";
 import { runSlice, startBulkWorker, stopBulkWorker, sweep } from "@/lib/bulk/worker";
+import { DuplicateScanError, ingestScans } from "@/lib/scans/ingest";
+import { ScanStore } from "@/lib/storage/scan-store";
 import { buildZip, type ZipWriterEntry } from "@/lib/bulk/zip-writer";
 import { corpusDir } from "@/lib/image/test-support/corpus";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
@@ -347,6 +349,52 @@ describe("bulk upload", () => {
     const patient = await t.db.patient.findUniqueOrThrow({ where: { mrn: "BULK-C" } });
     expect(await t.db.scan.count({ where: { patientId: patient.id } })).toBe(6);
     expect(await t.db.auditEvent.count({ where: { action: "scan.uploaded", patientId: patient.id } })).toBe(6);
+  });
+
+  it("ingestScans: each input succeeds or fails on its own, in one batch", async () => {
+    const p = await t.db.patient.create({ data: { mrn: "BATCH-1", name: "Batch", sex: "male" } });
+    const store = ScanStore.forDataDir(dataDir);
+    const before = await t.db.scan.count();
+    const input = (bytes: Buffer, patientId = p.id) => ({ patientId, bytes, origin: "bulk" as const });
+    const outcomes = await ingestScans(
+      t.db,
+      [
+        input(jpeg.ped00001!),
+        input(Buffer.from("not an image at all")),
+        input(jpeg.ped00001!), // the same image again in the same batch
+        input(jpeg.mhh00001!, "00000000-0000-4000-8000-000000000000"),
+        input(jpeg.coh00002!),
+      ],
+      admin,
+      { store },
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, false, true]);
+    const first = outcomes[0] as { ok: true; scanId: string };
+    const dup = outcomes[2] as { ok: false; error: Error };
+    expect(dup.error).toBeInstanceOf(DuplicateScanError);
+    expect((dup.error as DuplicateScanError).existingScanId).toBe(first.scanId);
+    expect((outcomes[1] as { ok: false; error: Error }).error.message).toMatch(/not a JPEG, PNG or DICOM|text/i);
+    expect((outcomes[3] as { ok: false; error: Error }).error.message).toBe("This patient does not exist.");
+    expect(await t.db.scan.count()).toBe(before + 2);
+    expect(await t.db.auditEvent.count({ where: { action: "scan.uploaded", patientId: p.id } })).toBe(2);
+    // Again: both are now duplicates of the stored ones; nothing is added.
+    const again = await ingestScans(t.db, [input(jpeg.ped00001!), input(jpeg.coh00002!)], admin, { store });
+    expect(again.every((o) => !o.ok && o.error instanceof DuplicateScanError)).toBe(true);
+    expect(await t.db.scan.count()).toBe(before + 2);
+    // Should the batch's transaction fail, each scan is recorded on its own and the rest still go in.
+    let batchTries = 0;
+    const fallback = await ingestScans(t.db, [input(jpeg.nih00001!), input(jpeg.nih00002!)], admin, {
+      store,
+      onRecorded: async (_tx, recorded) => {
+        if (recorded.length > 1) {
+          batchTries++;
+          throw new Error("simulated conflict");
+        }
+      },
+    });
+    expect(batchTries).toBe(1);
+    expect(fallback.map((o) => o.ok)).toEqual([true, true]);
+    expect(await t.db.scan.count()).toBe(before + 4);
   });
 
   it("cancels a queued job: nothing more is processed, the rest is reported as cancelled", async () => {

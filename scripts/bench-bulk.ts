@@ -1,0 +1,119 @@
+// Bulk upload throughput: N corpus X-rays through the whole path (zip checks, pg-boss queue, worker: decode, embed in
+// EMBED_BATCH batches, renditions, store, one transaction per batch) against the embedding alone on the same images.
+//
+//   npx tsx scripts/bench-bulk.ts [--n 200]          # embedded PGlite in memory
+//   DATABASE_URL=postgresql://... npx tsx scripts/bench-bulk.ts --n 500   # a throw-away database on that server
+//
+// Prints one table; the ratio says how much of the embedding rate the queue keeps.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { ActionContext } from "@/lib/actions/define-action";
+import { stopQueue } from "@/lib/bulk/queue";
+import { checkDraft, createDraft, jobProgress, receiveChunk, submitJob } from "@/lib/bulk/service";
+import { startBulkWorker, stopBulkWorker } from "@/lib/bulk/worker";
+import { buildZip } from "@/lib/bulk/zip-writer";
+import { loadConfig } from "@/lib/config";
+import { embeddingSettings, embedImages } from "@/lib/embedding";
+import { decodeScan } from "@/lib/image";
+import { activeModel } from "@/lib/scans/active-model";
+import { createTestDatabase } from "@/tests/support/test-database";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const n = arg("n", 200);
+const corpus = loadConfig().corpusDir ?? path.resolve("../shared/data/cxr");
+const files = (await readdir(corpus))
+  .filter((f) => /^(coh|nih|mhh|ped)\d+\.jpg$/.test(f))
+  .sort()
+  .filter((_, i, all) => i % Math.max(1, Math.floor(all.length / n)) === 0)
+  .slice(0, n);
+if (files.length < n) throw new Error(`only ${files.length} corpus images at ${corpus}`);
+const bytes = await Promise.all(files.map((f) => readFile(path.join(corpus, f))));
+const settings = embeddingSettings();
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+const t = await createTestDatabase();
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-bench-bulk-"));
+try {
+  await activeModel(t.db);
+  // Warm the session: the first inference pays for graph optimisation.
+  await embedImages([await decodeScan(bytes[0]!)]);
+
+  let t0 = performance.now();
+  const decoded = [];
+  for (const b of bytes) decoded.push(await decodeScan(b));
+  const decodeSeconds = seconds(t0);
+  t0 = performance.now();
+  await embedImages(decoded);
+  const embedSeconds = seconds(t0);
+
+  const user = await t.db.user.create({
+    data: { email: "bench@example.test", name: "Bench", role: "admin", passwordHash: "-" },
+  });
+  const ctx: ActionContext = { actor: { id: user.id, email: user.email, name: user.name, role: "admin" }, ip: null };
+  await t.db.patient.createMany({
+    data: [0, 1, 2, 3].map((i) => ({ mrn: `BENCH-${i}`, name: `Bench ${i}`, sex: "unknown" })),
+  });
+  const manifest = Buffer.from(
+    ["mrn,acquired_at,file", ...files.map((f, i) => `BENCH-${i % 4},2025-01-01,${f}`)].join("\n"),
+  );
+  const zip = buildZip(files.map((f, i) => ({ name: f, data: bytes[i]!, method: 0 as const })));
+
+  t0 = performance.now();
+  const { jobId } = await createDraft(
+    t.db,
+    { files: [{ name: "bench.zip", size: zip.length }], manifest: { name: "m.csv", size: manifest.length } },
+    ctx,
+  );
+  for (let offset = 0; offset < zip.length; offset += 8 << 20) {
+    await receiveChunk(t.db, jobId, 0, offset, zip.subarray(offset, offset + (8 << 20)), { dataDir });
+  }
+  await receiveChunk(t.db, jobId, 1, 0, manifest, { dataDir });
+  await checkDraft(t.db, jobId, ctx, { dataDir });
+  const checkSeconds = seconds(t0);
+
+  const timings: Record<string, number> = {};
+  await startBulkWorker({ db: t.db, dataDir, timings });
+  t0 = performance.now();
+  await submitJob(t.db, { jobId, createPatients: false }, ctx);
+  let p;
+  for (;;) {
+    p = await jobProgress(t.db, jobId);
+    if (!["queued", "running"].includes(p.status)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const queueSeconds = seconds(t0);
+  if (p.stored !== n) throw new Error(`job ended ${p.status} with ${p.stored} of ${n} stored`);
+
+  const rate = (s: number) => (n / s).toFixed(1).padStart(8);
+  console.log(
+    `\nbulk bench: ${n} corpus JPEGs, ${t.kind}, EMBED_BATCH=${settings.batchSize}, ` +
+      `EMBED_THREADS=${settings.threads}, ${os.availableParallelism()} cores`,
+  );
+  console.log("stage                                   seconds  images/s");
+  console.log(`decode only                             ${decodeSeconds.toFixed(1).padStart(7)} ${rate(decodeSeconds)}`);
+  console.log(`embed only (embedImages, decoded)       ${embedSeconds.toFixed(1).padStart(7)} ${rate(embedSeconds)}`);
+  console.log(
+    `decode + embed                          ${(decodeSeconds + embedSeconds).toFixed(1).padStart(7)} ${rate(decodeSeconds + embedSeconds)}`,
+  );
+  console.log(`upload checks (zip, manifest)           ${checkSeconds.toFixed(1).padStart(7)} ${rate(checkSeconds)}`);
+  console.log(`queue: submit -> job done               ${queueSeconds.toFixed(1).padStart(7)} ${rate(queueSeconds)}`);
+  console.log(
+    `  inside the worker (ms): ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `queue rate / embed-only rate: ${(embedSeconds / queueSeconds).toFixed(2)}; ` +
+      `/ decode+embed rate: ${((decodeSeconds + embedSeconds) / queueSeconds).toFixed(2)}`,
+  );
+} finally {
+  await stopBulkWorker();
+  await stopQueue();
+  await t.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
+process.exit(0);
