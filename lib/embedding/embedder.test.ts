@@ -10,6 +10,8 @@ import { embeddingSettings } from "./settings";
 import type { GreyImage } from "./types";
 import { cosine, l2Norm } from "./vectors";
 
+// These tests pin the ImageNet baseline's ids and dimensions, whatever the app's default model is.
+process.env.RADTRACK_MODEL_DIR = "models/mobilenet_v2_imagenet";
 const quiet = { info: () => undefined, warn: () => undefined };
 const settings = { ...embeddingSettings({ ...process.env, EMBED_PROVIDER: "cpu" }), batchSize: 16, maxPending: 8 };
 let embedder: Embedder;

@@ -4,9 +4,9 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { config } from "../config";
 import { parseModelDescriptor, type ModelDescriptorInput } from "./model-contract";
-import { DEFAULT_MODEL_DIR, loadModelFolder, resolveModelDir } from "./model-dir";
+import { IMAGENET_MODEL_DIR, loadModelFolder, resolveModelDir } from "./model-dir";
 
-const repoModelDir = path.resolve(DEFAULT_MODEL_DIR);
+const repoModelDir = path.resolve(IMAGENET_MODEL_DIR);
 const temps: string[] = [];
 afterAll(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -65,8 +65,8 @@ describe("model contract", () => {
     expect((await loadModelFolder(dir, config().sharedDir)).onnxPath).toBe(path.join(dir, "model.onnx"));
   });
 
-  it("reads the model folder from RADTRACK_MODEL_DIR, defaulting to the repo's MobileNetV2", () => {
-    expect(resolveModelDir({}, "/srv/app")).toBe("/srv/app/models/mobilenet_v2_imagenet");
+  it("reads the model folder from RADTRACK_MODEL_DIR, defaulting to the trained Radtrack model", () => {
+    expect(resolveModelDir({}, "/srv/app")).toBe("/srv/app/models/radtrack_cxr_v1");
     expect(resolveModelDir({ RADTRACK_MODEL_DIR: "models/cxr@3" }, "/srv/app")).toBe("/srv/app/models/cxr@3");
     expect(resolveModelDir({ RADTRACK_MODEL_DIR: "/data/m" }, "/srv/app")).toBe("/data/m");
   });
