@@ -74,7 +74,8 @@ export function parseManifest(text: string, maxRows: number): ManifestRow[] {
       );
     }
   }
-  const data = rows.slice(1);
+  // Spreadsheets export empty rows as ",,,": those are not rows.
+  const data = rows.slice(1).filter((row) => row.fields.some((f) => f.trim() !== ""));
   if (data.length > maxRows) {
     throw new ManifestError(`The manifest has ${data.length} rows; one upload may hold at most ${maxRows} files.`);
   }

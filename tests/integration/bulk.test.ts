@@ -25,6 +25,7 @@ import { DuplicateScanError, ingestScans } from "@/lib/scans/ingest";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { buildZip, type ZipWriterEntry } from "@/lib/bulk/zip-writer";
 import { corpusDir } from "@/lib/image/test-support/corpus";
+import { FixtureDir } from "@/lib/image/test-support/dcmtk";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 const CORPUS = ["coh00001", "coh00002", "nih00001", "nih00002", "ped00001", "mhh00001"];
@@ -349,6 +350,43 @@ describe("bulk upload", () => {
     const patient = await t.db.patient.findUniqueOrThrow({ where: { mrn: "BULK-C" } });
     expect(await t.db.scan.count({ where: { patientId: patient.id } })).toBe(6);
     expect(await t.db.auditEvent.count({ where: { action: "scan.uploaded", patientId: patient.id } })).toBe(6);
+  });
+
+  it("takes loose DICOM files without a manifest: PatientID is the MRN, the header gives date and name", async () => {
+    const fixtures = await FixtureDir.create();
+    try {
+      const jpegPath = path.join(corpusDir(), "nih00003.jpg");
+      await fixtures.img2dcm(jpegPath, "a.dcm", {
+        PatientID: "DCM-77",
+        PatientName: "Doe^Jane",
+        StudyDate: "20240611",
+        ViewPosition: "PA",
+      });
+      await fixtures.img2dcm(jpegPath, "nodate.dcm", { PatientID: "DCM-77" });
+      const { jobId, result } = await upload([
+        { name: "a.dcm", data: await fixtures.read("a.dcm") },
+        { name: "nodate.dcm", data: await fixtures.read("nodate.dcm") },
+        { name: "photo.jpg", data: jpeg.coh00001! },
+      ]);
+      expect(result.refused).toBe(false);
+      const items = await t.db.bulkItem.findMany({ where: { jobId }, orderBy: { seq: "asc" } });
+      expect(items.map((i) => [i.file, i.format, i.status])).toEqual([
+        ["a.dcm", "dicom", "needs_patient"],
+        ["nodate.dcm", "dicom", "refused"],
+        ["photo.jpg", "jpeg", "refused"],
+      ]);
+      expect(items[0]).toMatchObject({ mrn: "DCM-77", view: "PA", patientName: "Jane Doe" });
+      expect(items[0]!.acquiredAt!.toISOString().slice(0, 10)).toBe("2024-06-11");
+      expect(items[1]!.reason).toMatch(/no acquisition, content or study date/);
+      expect(items[2]!.reason).toMatch(/Without a manifest only DICOM files say whose they are/);
+      await submitJob(t.db, { jobId, createPatients: true }, admin);
+      expect(await t.db.patient.findUniqueOrThrow({ where: { mrn: "DCM-77" } })).toMatchObject({ name: "Jane Doe" });
+      // The proposed name does not stay in the job's rows.
+      expect(await t.db.bulkItem.count({ where: { jobId, patientName: { not: null } } })).toBe(0);
+      await cancelJob(t.db, jobId, admin, { dataDir });
+    } finally {
+      await fixtures.remove();
+    }
   });
 
   it("ingestScans: each input succeeds or fails on its own, in one batch", async () => {
