@@ -52,6 +52,14 @@ export async function writeChunk(file: string, offset: number, bytes: Uint8Array
   return offset + bytes.length;
 }
 
+export async function stagingOlderThan(dataDir: string, jobId: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(stagingDir(dataDir, jobId))).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
+
 export async function removeStaging(dataDir: string, jobId: string): Promise<void> {
   await rm(stagingDir(dataDir, jobId), { recursive: true, force: true });
 }

@@ -18,7 +18,7 @@ import { ScanStore } from "@/lib/storage/scan-store";
 import { BULK_JOB_TYPE, finishJob, refreshProgress } from "./finish";
 import { acquireLease, LEASE_MS, leaseIsFree, releaseLease, renewLease } from "./lease";
 import { BULK_QUEUE, enqueueBulkJob, queue } from "./queue";
-import { itemPath, removeStaging, stagedJobIds } from "./staging";
+import { itemPath, removeStaging, stagedJobIds, stagingOlderThan } from "./staging";
 
 export interface WorkerOptions {
   db?: Db;
@@ -289,7 +289,16 @@ export async function sweep(options: WorkerOptions = {}): Promise<{ requeued: nu
       ).map((j) => j.id),
     );
     const cancelledOpen = new Set(open.filter((j) => j.status === "cancelled" && !j.finishedAt).map((j) => j.id));
-    for (const id of staged) if (!live.has(id) && !cancelledOpen.has(id)) await removeStaging(r.dataDir, id);
+    const known = new Set(
+      (await r.db.job.findMany({ where: { id: { in: staged } }, select: { id: true } })).map((j) => j.id),
+    );
+    for (const id of staged) {
+      if (live.has(id) || cancelledOpen.has(id)) continue;
+      // A folder with no job row may belong to a draft another process is creating right now (or to another
+      // database on the same data directory): only an hour-old one is an orphan.
+      if (!known.has(id) && !(await stagingOlderThan(r.dataDir, id, 3600_000))) continue;
+      await removeStaging(r.dataDir, id);
+    }
   }
   return { requeued, closed };
 }

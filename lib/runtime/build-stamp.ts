@@ -10,6 +10,7 @@ const SOURCES = [
   "lib",
   "components",
   "proxy.ts",
+  "instrumentation.ts",
   "next.config.js",
   "package-lock.json",
   "tsconfig.json",

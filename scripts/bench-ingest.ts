@@ -1,0 +1,125 @@
+// Ingest speed end to end, in process (the same lib/ code the server action and the API call):
+//   1. bulk: a reference import of N corpus films (decode, embed in batches, store, insert), in scans/s, against the
+//      embed-only rate (embedImages on already decoded films) measured in the same run;
+//   2. single upload: p50/p95 of ingestScan + the 36 nearest reference scans for 2000 x 2000 JPEGs.
+// Runs on DATABASE_URL (a throw-away database is created there) or an in-memory PGlite. Writes bench/results/ingest.json.
+//
+//   npm run bench:ingest -- [--bulk 1000] [--uploads 30]
+import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { decodeGrey } from "@/lib/embedding/dev-corpus";
+import { embedImages, embeddingStatus } from "@/lib/embedding";
+import { neighboursOfScan } from "@/lib/neighbours";
+import { importReferenceLibrary } from "@/lib/reference";
+import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
+import { activeModel } from "@/lib/scans/active-model";
+import { ingestScan } from "@/lib/scans/ingest";
+import { createTestDatabase } from "@/tests/support/test-database";
+
+const { values } = parseArgs({
+  options: { bulk: { type: "string", default: "1000" }, uploads: { type: "string", default: "30" } },
+});
+const bulkN = Number(values.bulk);
+const uploads = Number(values.uploads);
+if (!Number.isInteger(bulkN) || bulkN < 16 || !Number.isInteger(uploads) || uploads < 5) {
+  throw new Error("--bulk must be ≥ 16 and --uploads ≥ 5");
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-bench-ingest-"));
+process.env.RADTRACK_DATA_DIR = dataDir;
+const t = await createTestDatabase();
+try {
+  const model = await activeModel(t.db);
+  const table = await readCorpusTable();
+  const [sev, age] = [table.col("severity"), table.col("age_group")];
+  const eligible = [...table.rows.entries()]
+    .filter(([, f]) => f[sev] !== "" && f[age] !== "pediatric")
+    .map(([id]) => id)
+    .sort();
+  const bulkIds = eligible.slice(0, bulkN);
+  const uploadIds = eligible.slice(bulkN, bulkN + uploads);
+  if (uploadIds.length < uploads) throw new Error(`the corpus has only ${eligible.length} eligible films`);
+
+  // Embed-only rate on the same kind of films, decoded beforehand (bench:embed's "both" stage).
+  const sample = await Promise.all(
+    bulkIds.slice(0, 160).map((id) => decodeGrey(path.join(realCorpusDir(), `${id}.jpg`))),
+  );
+  await embedImages(sample.slice(0, 16)); // warm-up: session creation is not throughput
+  const e0 = performance.now();
+  await embedImages(sample);
+  const embedOnly = sample.length / ((performance.now() - e0) / 1000);
+
+  const subset = await makeCorpusSubset(table, { ids: bulkIds });
+  const b0 = performance.now();
+  const summary = await importReferenceLibrary(t.db, subset.dir, { model });
+  const bulkSeconds = (performance.now() - b0) / 1000;
+  await subset.remove();
+  const bulkRate = summary.imported / bulkSeconds;
+
+  const patient = await t.db.patient.create({ data: { mrn: "BENCH-1", name: "Bench", sex: "unknown" } });
+  const big = await Promise.all(
+    uploadIds.map((id) =>
+      sharp(path.join(realCorpusDir(), `${id}.jpg`))
+        .resize(2000, 2000, { fit: "fill" })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    ),
+  );
+  const ctx = { actor: null, ip: null };
+  // One warm-up upload (first-use costs: sharp pipelines, prepared statements) is not counted.
+  const latencies: number[] = [];
+  for (const [i, bytes] of big.entries()) {
+    const s0 = performance.now();
+    const scan = await ingestScan(t.db, { patientId: patient.id, bytes, origin: "upload" }, ctx);
+    const result = await neighboursOfScan(t.db, scan.scanId, { k: 36 }, ctx);
+    if (result.neighbours.length !== 36) throw new Error(`expected 36 neighbours, got ${result.neighbours.length}`);
+    if (i > 0) latencies.push(performance.now() - s0);
+  }
+
+  const status = await embeddingStatus();
+  const out = {
+    benchmark: "ingest",
+    date: new Date().toISOString(),
+    machine: { cpuModel: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadAverage1m: os.loadavg()[0] },
+    database: t.kind,
+    model: model.id,
+    provider: status.state === "ready" ? status.provider : "unknown",
+    bulk: {
+      films: summary.imported,
+      seconds: Number(bulkSeconds.toFixed(1)),
+      scansPerSec: Number(bulkRate.toFixed(1)),
+      embedOnlyPerSec: Number(embedOnly.toFixed(1)),
+      ratio: Number((bulkRate / embedOnly).toFixed(2)),
+      target: "ratio ≥ 0.80",
+    },
+    singleUpload: {
+      image: "2000 x 2000 JPEG (q90)",
+      uploads: latencies.length,
+      p50Ms: Math.round(percentile(latencies, 50)),
+      p95Ms: Math.round(percentile(latencies, 95)),
+      target: "p95 < 400 ms",
+    },
+  };
+  console.table([
+    { measure: "bulk import scans/s", value: out.bulk.scansPerSec },
+    { measure: "embed-only images/s", value: out.bulk.embedOnlyPerSec },
+    { measure: "bulk / embed-only", value: out.bulk.ratio },
+    { measure: "upload→neighbours p50 ms", value: out.singleUpload.p50Ms },
+    { measure: "upload→neighbours p95 ms", value: out.singleUpload.p95Ms },
+  ]);
+  await mkdir("bench/results", { recursive: true });
+  await writeFile("bench/results/ingest.json.tmp", JSON.stringify(out, null, 2) + "\n");
+  await rename("bench/results/ingest.json.tmp", "bench/results/ingest.json");
+  console.log("wrote bench/results/ingest.json");
+} finally {
+  await t.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
