@@ -61,6 +61,9 @@ export const logoutAction = serverAction(
         actorEmail: ctx.actor.email,
         ip: ctx.ip,
       });
+      // Clearing the cookie alone can race with the proxy re-issuing it on the same request; a new session version
+      // makes every token issued so far invalid, whatever cookie the browser keeps (it signs out other devices too).
+      await db().user.update({ where: { id: ctx.actor.id }, data: { sessionVersion: { increment: 1 } } });
       await signOut({ redirect: false });
       return { redirectTo: "/login" };
     },
