@@ -10,3 +10,4 @@ export {
 } from "./neighbours";
 export { DEFAULT_K, MAX_K, neighbourOptionsSchema, parseNeighbourOptions, type NeighbourOptions } from "./options";
 export { thumbnailUrl } from "./thumbnail-url";
+export { findNeighbours, type ScanRef } from "./find";

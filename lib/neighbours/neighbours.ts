@@ -6,8 +6,9 @@ import { z } from "zod";
 import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
-import { embeddingOf, nearestReferences, type ReferenceClass } from "@/lib/db/vector-sql";
+import type { ReferenceClass } from "@/lib/db/vector-sql";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
 import { thumbnailUrl } from "./thumbnail-url";
 
@@ -69,22 +70,8 @@ export async function neighboursOfScan(
   if (!scan) throw new ScanNotFoundError();
 
   const model = options.model ?? (await activeModel(db));
-  const vector = await embeddingOf(db, scan.id, model.id);
-  if (!vector) throw new NoEmbeddingError(model.id);
-
-  // Content, not ids: a patient's film may also have been imported into the reference library (same bytes).
-  const ownSha = scan.patientId
-    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
-    : [];
-  const rows = await nearestReferences(db, {
-    modelId: model.id,
-    dims: model.dims,
-    vector,
-    k,
-    classes,
-    excludeScanIds: [scan.id],
-    excludeSha256: [...new Set([scan.sha256, ...ownSha])],
-  });
+  const rows = await findNeighbours(db, scan, model, { k, classes });
+  if (!rows) throw new NoEmbeddingError(model.id);
 
   await recordAudit(db, {
     action: "neighbours.viewed",
