@@ -12,15 +12,6 @@ import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 
-// Background work after the server is up: re-embedding after a model change, seeding the embedded default.
-const seedModules = () =>
-  Promise.all([
-    import("@/lib/reference/demo"),
-    import("@/lib/timeline/timeline"),
-    import("@/lib/scans/reembed"),
-    import("@/lib/scans/active-model"),
-  ]);
-
 const require = createRequire(import.meta.url);
 const root = process.cwd();
 const dev = process.argv.includes("--dev");
@@ -73,15 +64,16 @@ try {
 
 const prisma = createDb(databaseUrl);
 // The model on disk must be the one the stored vectors came from (sha256 and dimension), before anything is served.
-let missingEmbeddings = 0;
 try {
   const [{ activeModel }, { scansMissingEmbedding }] = await Promise.all([
     import("@/lib/scans/active-model"),
     import("@/lib/scans/reembed"),
   ]);
   const model = await activeModel(prisma);
-  missingEmbeddings = await scansMissingEmbedding(prisma, model.id);
-  log(`embedding model ${model.id} (${model.dims} dimensions) verified`);
+  const missing = await scansMissingEmbedding(prisma, model.id);
+  log(
+    `embedding model ${model.id} (${model.dims} dimensions) verified${missing ? `; ${missing} scans to re-embed` : ""}`,
+  );
 } catch (error) {
   await prisma.$disconnect();
   await embedded?.stop();
@@ -131,6 +123,7 @@ if (!dev && !(await buildIsCurrent(root))) {
 }
 
 const tsxLoader = require.resolve("tsx");
+let background: ChildProcess | undefined;
 const server: ChildProcess = spawn(
   process.execPath,
   ["--import", tsxLoader, "scripts/serve.ts", ...(dev ? ["--dev"] : [])],
@@ -139,40 +132,19 @@ const server: ChildProcess = spawn(
 server.on("message", (message: { ready?: boolean }) => {
   if (!message.ready) return;
   log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  void backgroundWork(databaseUrl);
+  // The embedded default is a zero-setup demo: it seeds the reference corpus and demo patients unless told not to.
+  const demo = process.env.RADTRACK_DEMO_DATA ?? (embedded ? "1" : "0");
+  background = spawn(process.execPath, ["--import", tsxLoader, "scripts/background-work.ts"], {
+    stdio: "inherit",
+    env: { ...env, RADTRACK_DEMO_DATA: demo, NODE_ENV: "production" },
+  });
 });
-
-/**
- * The embedded default is a zero-setup demo: on a first start it imports the reference corpus (when present) and
- * demo patients, while the server already answers. A real deployment (DATABASE_URL) imports with
- * `npm run import:reference` instead, unless RADTRACK_DEMO_DATA=1 asks for the demo there too.
- */
-async function backgroundWork(url: string): Promise<void> {
-  const [{ seedEmbeddedDefaults }, { refreshStaleSummaries }, { reembedMissing }, { activeModel }] =
-    await seedModules();
-  const workDb = createDb(url);
-  try {
-    if (missingEmbeddings > 0) {
-      // A new active model: vectors for every stored scan, from the stored originals.
-      log(`${missingEmbeddings} scans have no vector of the active model yet: re-embedding in the background`);
-      const summary = await reembedMissing(workDb, await activeModel(workDb), { log });
-      log(`re-embedding done: ${summary.embedded} scans, ${summary.failed.length} failed`);
-    }
-    if (embedded || process.env.RADTRACK_DEMO_DATA === "1") {
-      await seedEmbeddedDefaults(workDb, cfg.corpusDir, (line) => log(line));
-    }
-    await refreshStaleSummaries(workDb, { log });
-  } catch (error) {
-    log(`background work stopped: ${(error as Error).message}`);
-  } finally {
-    await workDb.$disconnect();
-  }
-}
 
 let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
+  background?.kill("SIGTERM");
   server.kill("SIGTERM");
   await embedded?.stop().catch(() => {});
   process.exit(code);

@@ -126,12 +126,15 @@ export function TimelineChart({
     return <p className="empty">No scan has been placed among the reference scans yet.</p>;
   }
   return (
-    <div
-      className="chart-box"
-      role="img"
-      aria-label="Severity index over time; the same numbers are in the table below"
-    >
-      <Line data={data} options={options} plugins={[bandsPlugin]} />
-    </div>
+    // The canvas is a picture of the table below ("Numbers behind the chart"), which is what assistive technology
+    // reads; the figure caption says so.
+    <figure className="chart-figure">
+      <div className="chart-box">
+        <Line data={data} options={options} plugins={[bandsPlugin]} aria-hidden="true" />
+      </div>
+      <figcaption className="muted">
+        Severity index over time (0 = healthy neighbours, 1 = severe); the numbers are in the table below.
+      </figcaption>
+    </figure>
   );
 }

@@ -1,0 +1,31 @@
+// Started by `npm start` once the server answers, as its own process: embedding runs on the main thread of the
+// process that calls it, and the launcher's main thread serves the embedded database, which must not stall.
+//   1. re-embeds stored scans that have no vector of the active model (after a model switch);
+//   2. on the embedded default (or RADTRACK_DEMO_DATA=1), imports the reference corpus and the demo patients;
+//   3. brings every patient's drift summary up to date.
+import { loadConfig } from "@/lib/config";
+import { createDb } from "@/lib/db/client";
+import { seedEmbeddedDefaults } from "@/lib/reference/demo";
+import { activeModel } from "@/lib/scans/active-model";
+import { reembedMissing, scansMissingEmbedding } from "@/lib/scans/reembed";
+import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+
+const log = (line: string) => console.log(`[radtrack] ${line}`);
+const cfg = loadConfig();
+if (!cfg.databaseUrl) throw new Error("background work needs DATABASE_URL (npm start provides it)");
+const db = createDb(cfg.databaseUrl);
+try {
+  const model = await activeModel(db);
+  const missing = await scansMissingEmbedding(db, model.id);
+  if (missing > 0) {
+    log(`${missing} scans have no vector of ${model.id} yet: re-embedding them in the background`);
+    const summary = await reembedMissing(db, model, { log });
+    log(`re-embedding done: ${summary.embedded} scans, ${summary.failed.length} failed`);
+  }
+  if (process.env.RADTRACK_DEMO_DATA === "1") await seedEmbeddedDefaults(db, cfg.corpusDir, log);
+  await refreshStaleSummaries(db, { log });
+} catch (error) {
+  log(`background work stopped: ${(error as Error).message}`);
+} finally {
+  await db.$disconnect();
+}
