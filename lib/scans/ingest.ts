@@ -123,28 +123,27 @@ interface ScanRecord {
   auditDetails?: Prisma.InputJsonObject;
 }
 
-/** The rows of one scan (scan, vector, audit event), inside the caller's transaction. */
-async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
-  const row = await tx.scan.create({
-    data: {
-      patientId: r.patientId,
-      acquiredAt: r.acquiredAt,
-      view: r.view,
-      sha256: r.sha256,
-      storageKey: r.storageKey,
-      width: r.decoded.width,
-      height: r.decoded.height,
-      origin: r.decoded.format === "dicom" && r.input.origin === "upload" ? "dicom" : r.input.origin,
-      uploadedBy: r.ctx.actor?.id ?? null,
-    },
-  });
-  await insertEmbedding(tx, { scanId: row.id, modelId: r.modelId, vector: r.vector });
-  await recordAudit(tx, {
-    action: "scan.uploaded",
+function scanRow(r: ScanRecord) {
+  return {
+    patientId: r.patientId,
+    acquiredAt: r.acquiredAt,
+    view: r.view,
+    sha256: r.sha256,
+    storageKey: r.storageKey,
+    width: r.decoded.width,
+    height: r.decoded.height,
+    origin: r.decoded.format === "dicom" && r.input.origin === "upload" ? ("dicom" as const) : r.input.origin,
+    uploadedBy: r.ctx.actor?.id ?? null,
+  };
+}
+
+function uploadedEvent(r: ScanRecord, scanId: string) {
+  return {
+    action: "scan.uploaded" as const,
     actorId: r.ctx.actor?.id ?? null,
     actorEmail: r.ctx.actor?.email ?? null,
-    targetType: "scan",
-    targetId: row.id,
+    targetType: "scan" as const,
+    targetId: scanId,
     patientId: r.patientId,
     ip: r.ctx.ip,
     details: {
@@ -155,51 +154,27 @@ async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
       ...(r.warnings.length ? { warnings: r.warnings.length } : {}),
       ...r.auditDetails,
     },
-  });
+  };
+}
+
+/** The rows of one scan (scan, vector, audit event), inside the caller's transaction. */
+async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
+  const row = await tx.scan.create({ data: scanRow(r) });
+  await insertEmbedding(tx, { scanId: row.id, modelId: r.modelId, vector: r.vector });
+  await recordAudit(tx, uploadedEvent(r, row.id));
   return row;
 }
 
 /** recordScan for many scans at once: one statement per table instead of three round trips per scan. */
 async function recordScans(tx: Prisma.TransactionClient, rs: readonly ScanRecord[], model: ActiveModel) {
   const ids = rs.map(() => randomUUID());
-  await tx.scan.createMany({
-    data: rs.map((r, k) => ({
-      id: ids[k]!,
-      patientId: r.patientId,
-      acquiredAt: r.acquiredAt,
-      view: r.view,
-      sha256: r.sha256,
-      storageKey: r.storageKey,
-      width: r.decoded.width,
-      height: r.decoded.height,
-      origin: r.decoded.format === "dicom" && r.input.origin === "upload" ? "dicom" : r.input.origin,
-      uploadedBy: r.ctx.actor?.id ?? null,
-    })),
-  });
+  await tx.scan.createMany({ data: rs.map((r, k) => ({ id: ids[k]!, ...scanRow(r) })) });
   await insertEmbeddings(
     tx,
     model,
     rs.map((r, k) => ({ scanId: ids[k]!, vector: r.vector })),
   );
-  await tx.auditEvent.createMany({
-    data: rs.map((r, k) => ({
-      action: "scan.uploaded",
-      actorId: r.ctx.actor?.id ?? null,
-      actorEmail: r.ctx.actor?.email ?? null,
-      targetType: "scan",
-      targetId: ids[k]!,
-      patientId: r.patientId,
-      ip: r.ctx.ip,
-      details: {
-        format: r.decoded.format,
-        origin: r.input.origin,
-        bytes: r.input.bytes.length,
-        ...(r.decoded.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
-        ...(r.warnings.length ? { warnings: r.warnings.length } : {}),
-        ...r.auditDetails,
-      },
-    })),
-  });
+  await tx.auditEvent.createMany({ data: rs.map((r, k) => uploadedEvent(r, ids[k]!)) });
   return ids;
 }
 
