@@ -105,3 +105,54 @@ describe("migration runner", () => {
     await expect(migrate("postgresql://nobody@127.0.0.1:1/none")).rejects.toThrow(/Cannot reach the database/);
   });
 });
+
+describe("the reference class copied onto embeddings", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => t.close());
+
+  it("is filled in for vectors stored before its migration, and kept by triggers after it", async () => {
+    const all = path.resolve("prisma/migrations");
+    const target = "20261127000000_embedding_reference_class";
+    const earlier = await mkdtemp(path.join(os.tmpdir(), "radtrack-migrations-"));
+    await cp(all, earlier, { recursive: true, filter: (src) => !src.includes(target) });
+    await migrate(t.url, { migrationsDir: earlier });
+    const v = `[${Array.from({ length: 4 }, (_, i) => i + 1).join(",")}]`;
+    // A reference film with a vector, and a patient's film with one, stored by the code before the migration.
+    await rows(
+      t.url,
+      `INSERT INTO "models" ("id", "sha256", "dims", "card") VALUES ('m@1', '${"0".repeat(64)}', 4, '{}');
+       INSERT INTO "patients" ("id", "mrn", "name", "sex", "updated_at")
+         VALUES ('00000000-0000-4000-8000-0000000000a0', 'M-1', 'Migration', 'female', now());
+       INSERT INTO "scans" ("id", "patient_id", "sha256", "storage_key", "width", "height", "origin") VALUES
+         ('00000000-0000-4000-8000-000000000001', NULL, 'a', 'a', 1, 1, 'reference'),
+         ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-0000000000a0', 'b', 'b', 1, 1, 'upload');
+       INSERT INTO "reference_labels" ("scan_id", "class", "source", "source_id")
+         VALUES ('00000000-0000-4000-8000-000000000001', 'infected', 't', '1');
+       INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector") VALUES
+         (gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'm@1', '${v}'),
+         (gen_random_uuid(), '00000000-0000-4000-8000-000000000002', 'm@1', '${v}');`,
+    );
+    expect((await migrate(t.url)).applied).toEqual([target]);
+    const classes = async () =>
+      (await rows(t.url, `SELECT "reference_class" FROM "embeddings" ORDER BY "scan_id"`)).map(
+        (r: { reference_class: string | null }) => r.reference_class,
+      );
+    expect(await classes()).toEqual(["infected", null]);
+    // The patient's film joins the library under another class; the first film's label changes, then goes.
+    await rows(
+      t.url,
+      `INSERT INTO "reference_labels" ("scan_id", "class", "source", "source_id")
+         VALUES ('00000000-0000-4000-8000-000000000002', 'healthy', 't', '2')`,
+    );
+    await rows(t.url, `UPDATE "reference_labels" SET "class" = 'severe' WHERE "source_id" = '1'`);
+    expect(await classes()).toEqual(["severe", "healthy"]);
+    await rows(t.url, `DELETE FROM "reference_labels" WHERE "source_id" = '1'`);
+    expect(await classes()).toEqual([null, "healthy"]);
+    // Removing a scan removes its label and vectors together (cascades) without tripping the triggers.
+    await rows(t.url, `DELETE FROM "scans" WHERE "id" = '00000000-0000-4000-8000-000000000002'`);
+    expect(await classes()).toEqual([null]);
+  });
+});
