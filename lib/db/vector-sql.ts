@@ -1,6 +1,6 @@
 // Every SQL statement that reads or writes a vector. Prisma cannot type `vector` columns, so they go through raw
 // SQL here and nowhere else. Vectors of different models never meet: each model has its own partial HNSW index on
-// `vector::vector(dims)` and every query names its model.
+// `vector::vector(dims)`, plus one per (model, reference class) for class filters, and every query names its model.
 import type pg from "pg";
 import pgvector from "pgvector";
 import type { Db } from "./client";
@@ -27,13 +27,24 @@ function assertDims(dims: number): void {
   }
 }
 
-function indexName(modelId: string): string {
-  return `embeddings_hnsw_${modelId.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`.slice(0, 63);
+export const REFERENCE_CLASSES = ["healthy", "infected", "severe"] as const;
+export type ReferenceClass = (typeof REFERENCE_CLASSES)[number];
+
+function indexName(modelId: string, cls?: ReferenceClass): string {
+  const base = `embeddings_hnsw_${modelId.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
+  // The class suffix survives truncation: a long model id must not give its class indexes one name.
+  return cls ? `${base.slice(0, 62 - cls.length)}_${cls}` : base.slice(0, 63);
 }
 
 /** SQL string literal of a model id, for the partial-index predicate (DDL takes no bind parameters). */
 function modelLiteral(modelId: string): string {
   return `'${modelId.replace(/'/g, "''")}'`;
+}
+
+/** SQL literal of a class, checked against the enum's values (it is spliced into DDL and queries). */
+function classLiteral(cls: ReferenceClass): string {
+  if (!REFERENCE_CLASSES.includes(cls)) throw new Error(`not a reference class: ${String(cls)}`);
+  return `'${cls}'`;
 }
 
 /**
@@ -56,19 +67,38 @@ export interface ModelIndex {
   bytes: number;
 }
 
+export interface ModelIndexes {
+  /** The model's index over all its vectors (unfiltered searches). */
+  all: ModelIndex | null;
+  /** One per reference class, over the vectors of reference scans of that class only (class-filtered searches). */
+  byClass: Partial<Record<ReferenceClass, ModelIndex>>;
+}
+
 /**
- * The model's HNSW index, found by its definition rather than its name: the first model's index was created by the
- * initial migration under a name of its own.
+ * The model's HNSW indexes, found by their definitions rather than their names: the first model's index was created
+ * by the initial migration under a name of its own.
  */
-export async function findModelIndex(db: Sql, modelId: string): Promise<ModelIndex | null> {
-  const rows = await db.$queryRaw<{ name: string; bytes: bigint }[]>`
-    SELECT i.indexname AS name, pg_relation_size(format('%I', i.indexname)::regclass) AS bytes
+export async function findModelIndexes(db: Sql, modelId: string): Promise<ModelIndexes> {
+  const rows = await db.$queryRaw<{ name: string; bytes: bigint; class: string | null }[]>`
+    SELECT i.indexname AS name, pg_relation_size(format('%I', i.indexname)::regclass) AS bytes,
+           substring(i.indexdef from 'reference_class = ''([a-z]+)''') AS class
     FROM pg_indexes i
     WHERE i.schemaname = current_schema() AND i.tablename = 'embeddings'
       AND i.indexdef LIKE '%hnsw%' AND i.indexdef LIKE ${`%model_id = ${modelLiteral(modelId)}%`}
-    ORDER BY i.indexname LIMIT 1`;
-  const row = rows[0];
-  return row ? { name: row.name, bytes: Number(row.bytes) } : null;
+    ORDER BY i.indexname`;
+  const found: ModelIndexes = { all: null, byClass: {} };
+  for (const row of rows) {
+    const index = { name: row.name, bytes: Number(row.bytes) };
+    const cls = REFERENCE_CLASSES.find((c) => c === row.class);
+    if (cls) found.byClass[cls] ??= index;
+    else if (row.class === null) found.all ??= index;
+  }
+  return found;
+}
+
+/** The model's index over all its vectors (the one unfiltered searches walk). */
+export async function findModelIndex(db: Sql, modelId: string): Promise<ModelIndex | null> {
+  return (await findModelIndexes(db, modelId)).all;
 }
 
 export interface IndexBuildOptions {
@@ -83,55 +113,98 @@ export interface IndexBuildOptions {
   maintenanceWorkMem?: string;
 }
 
-/** Creates the model's HNSW index unless one exists. Returns whether it built one. */
-export async function createModelIndex(
-  db: Db,
-  model: { id: string; dims: number },
-  options: IndexBuildOptions = {},
-): Promise<boolean> {
+/** One of a model's indexes: the one over all its vectors, or the one of a reference class. */
+export type IndexScope = "all" | ReferenceClass;
+
+function indexDdl(model: { id: string; dims: number }, scope: IndexScope, options: IndexBuildOptions): string {
   assertDims(model.dims);
-  if (await findModelIndex(db, model.id)) return false;
   const m = options.m ?? 16;
   const ef = options.efConstruction ?? 64;
   if (!Number.isInteger(m) || m < 2 || m > 100 || !Number.isInteger(ef) || ef < 4 || ef > 1000) {
     throw new Error(`HNSW parameters out of range: m=${m}, ef_construction=${ef}`);
   }
-  const mem = options.maintenanceWorkMem;
-  if (mem !== undefined && !/^\d+\s*(kB|MB|GB)$/.test(mem)) throw new Error(`not a memory size: ${mem}`);
-  const ddl =
-    `CREATE INDEX IF NOT EXISTS "${indexName(model.id)}" ON "embeddings" ` +
+  const cls = scope === "all" ? undefined : scope;
+  const predicate =
+    `"model_id" = ${modelLiteral(model.id)}` + (cls ? ` AND "reference_class" = ${classLiteral(cls)}` : "");
+  return (
+    `CREATE INDEX IF NOT EXISTS "${indexName(model.id, cls)}" ON "embeddings" ` +
     `USING hnsw (("vector"::vector(${model.dims})) vector_cosine_ops) WITH (m = ${m}, ef_construction = ${ef}) ` +
-    `WHERE "model_id" = ${modelLiteral(model.id)}`;
+    `WHERE ${predicate}`
+  );
+}
+
+async function runIndexDdl(db: Db, ddl: string, mem: string | undefined): Promise<void> {
+  if (mem !== undefined && !/^\d+\s*(kB|MB|GB)$/.test(mem)) throw new Error(`not a memory size: ${mem}`);
   if (mem === undefined) {
     await db.$executeRawUnsafe(ddl);
-  } else {
-    // SET LOCAL and the build must share one connection: a transaction pins it. Large builds take minutes.
-    await db.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL maintenance_work_mem = '${mem}'`);
-        await tx.$executeRawUnsafe(ddl);
-      },
-      { timeout: 6 * 3600_000, maxWait: 60_000 },
-    );
+    return;
   }
+  // SET LOCAL and the build must share one connection: a transaction pins it. Large builds take minutes.
+  await db.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe(`SET LOCAL maintenance_work_mem = '${mem}'`);
+      await tx.$executeRawUnsafe(ddl);
+    },
+    { timeout: 6 * 3600_000, maxWait: 60_000 },
+  );
+}
+
+/**
+ * Creates one of the model's indexes unless it exists; returns whether it built it. Most callers want
+ * createModelIndexes; this one lets benchmarks time each build.
+ */
+export async function createModelIndex(
+  db: Db,
+  model: { id: string; dims: number },
+  options: IndexBuildOptions & { scope?: IndexScope } = {},
+): Promise<boolean> {
+  const scope = options.scope ?? "all";
+  const existing = await findModelIndexes(db, model.id);
+  if (scope === "all" ? existing.all : existing.byClass[scope]) return false;
+  await runIndexDdl(db, indexDdl(model, scope, options), options.maintenanceWorkMem);
   return true;
 }
 
 /**
- * Drops the model's HNSW index (bulk loads: inserting into a live HNSW graph is an order of magnitude slower than
- * building it afterwards). Searches stay correct meanwhile, as exact scans. ensureModel recreates a missing index at
- * the next start, so a crash between drop and rebuild heals itself.
+ * Creates whichever of the model's indexes are missing: the one over all its vectors and one per reference class.
+ * Returns how many it built.
  */
-export async function dropModelIndex(db: Db, modelId: string): Promise<boolean> {
-  const index = await findModelIndex(db, modelId);
-  if (!index) return false;
-  await db.$executeRawUnsafe(`DROP INDEX IF EXISTS "${index.name.replace(/"/g, '""')}"`);
-  return true;
+export async function createModelIndexes(
+  db: Db,
+  model: { id: string; dims: number },
+  options: IndexBuildOptions = {},
+): Promise<number> {
+  let built = 0;
+  for (const scope of ["all", ...REFERENCE_CLASSES] as const) {
+    if (await createModelIndex(db, model, { ...options, scope })) built++;
+  }
+  return built;
+}
+
+/** Whether the model has its index over all vectors and one per class. */
+export async function hasAllModelIndexes(db: Sql, modelId: string): Promise<boolean> {
+  const { all, byClass } = await findModelIndexes(db, modelId);
+  return all !== null && REFERENCE_CLASSES.every((c) => byClass[c]);
+}
+
+/**
+ * Drops all of the model's HNSW indexes (bulk loads: inserting into a live HNSW graph is an order of magnitude
+ * slower than building it afterwards, and a reference vector goes into two graphs). Searches stay correct
+ * meanwhile, as exact scans. ensureModel recreates missing indexes at the next start, so a crash between drop and
+ * rebuild heals itself. Returns how many it dropped.
+ */
+export async function dropModelIndexes(db: Db, modelId: string): Promise<number> {
+  const { all, byClass } = await findModelIndexes(db, modelId);
+  const indexes = [all, ...Object.values(byClass)].filter((i): i is ModelIndex => !!i);
+  for (const index of indexes) {
+    await db.$executeRawUnsafe(`DROP INDEX IF EXISTS "${index.name.replace(/"/g, '""')}"`);
+  }
+  return indexes.length;
 }
 
 /**
  * Registers a model, or checks that the registered one is the same file (sha256) with the same dimension, and
- * makes sure its HNSW index exists. A mismatch stops start-up: vectors from another file would be garbage here.
+ * makes sure its HNSW indexes exist (the first start after an upgrade builds the per-class ones). A mismatch stops start-up: vectors from another file would be garbage here.
  */
 export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
   assertDims(model.dims);
@@ -153,10 +226,10 @@ export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
     }
   }
   try {
-    await createModelIndex(db, model);
+    await createModelIndexes(db, model);
   } catch (error) {
     // Two concurrent CREATE INDEX IF NOT EXISTS can still collide in the catalog; the other one's index will do.
-    if (!(await findModelIndex(db, model.id))) throw error;
+    if (!(await hasAllModelIndexes(db, model.id))) throw error;
   }
 }
 
@@ -252,9 +325,6 @@ export async function embeddingOf(db: Sql, scanId: string, modelId: string): Pro
   return text ? Float32Array.from(pgvector.fromSql(text) as number[]) : null;
 }
 
-export const REFERENCE_CLASSES = ["healthy", "infected", "severe"] as const;
-export type ReferenceClass = (typeof REFERENCE_CLASSES)[number];
-
 /** Vectors of reference scans of one model, in scan id order (recall checks, benchmarks). */
 export async function referenceVectors(
   db: Sql,
@@ -302,9 +372,16 @@ function clampK(k: number): number {
 
 type Distance = "indexed" | "exact";
 
+/** The classes asked for when they are a strict subset of all classes; null when the query is unfiltered. */
+function classFilter(q: NeighbourQuery): ReferenceClass[] | null {
+  const classes = REFERENCE_CLASSES.filter((c) => q.classes?.includes(c));
+  return classes.length > 0 && classes.length < REFERENCE_CLASSES.length ? classes : null;
+}
+
 /**
- * The neighbour query. "indexed" orders by the same expression as the model's HNSW index (so the planner can walk
- * it); "exact" orders by the uncast column, which no index matches, so it is always a full scan and sort.
+ * The neighbour query. "indexed" orders by the same expression as the model's HNSW indexes, so the planner can walk
+ * them: unfiltered, the model's index; filtered, each class's own index (one branch per class, merged). "exact"
+ * orders by the uncast column, which no index matches, so it is always a scan and sort.
  */
 function neighbourSql(q: NeighbourQuery, k: number, distance: Distance): Prisma.Sql {
   assertDims(q.dims);
@@ -314,30 +391,42 @@ function neighbourSql(q: NeighbourQuery, k: number, distance: Distance): Prisma.
   const vec = vectorText(q.vector);
   const excludeIds = q.excludeScanIds ?? [];
   const excludeSha = q.excludeSha256 ?? [];
-  const classes = q.classes && q.classes.length > 0 ? q.classes : [...REFERENCE_CLASSES];
   const cast = Prisma.raw(`::vector(${q.dims})`);
   const expr =
     distance === "indexed"
       ? Prisma.sql`e."vector"${cast} <=> ${vec}${cast}`
       : Prisma.sql`e."vector" <=> ${vec}::vector`;
-  // Classes compare as the enum, not as text: a cast column has no statistics, and the planner, believing the filter
-  // keeps ~1% of rows, would sort those few instead of walking the index.
-  // The model id is spliced as a literal: a bind parameter would keep the planner from proving the partial index's
-  // predicate (model_id = '...') in a generic plan.
+  // Model id and class are spliced as literals: with bind parameters the planner could not prove a partial index's
+  // predicate (model_id = '...' AND reference_class = '...') in a generic plan. A non-null class is what makes a
+  // vector a reference scan's.
   const model = Prisma.raw(modelLiteral(q.modelId));
-  return Prisma.sql`
-    SELECT n.scan_id, n.class, n.distance, n.storage_key FROM (
-      SELECT e."scan_id", r."class"::text AS class, s."storage_key", (${expr}) AS distance
+  const branch = (classes: Prisma.Sql) => Prisma.sql`
+      SELECT e."scan_id", e."reference_class"::text AS class, s."storage_key", (${expr}) AS distance
       FROM "embeddings" e
-      JOIN "reference_labels" r ON r."scan_id" = e."scan_id"
       JOIN "scans" s ON s."id" = e."scan_id"
       WHERE e."model_id" = ${model}
-        AND r."class" = ANY(${classes}::"ReferenceClass"[])
+        AND ${classes}
         AND NOT (e."scan_id" = ANY(${excludeIds}::uuid[]))
         AND NOT (s."sha256" = ANY(${excludeSha}))
       ORDER BY ${expr}
-      LIMIT ${k}
-    ) n ORDER BY n.distance, n.scan_id`;
+      LIMIT ${k}`;
+  const filter = classFilter(q);
+  let branches: Prisma.Sql[];
+  if (!filter) {
+    branches = [branch(Prisma.sql`e."reference_class" IS NOT NULL`)];
+  } else if (distance === "exact") {
+    branches = [branch(Prisma.raw(`e."reference_class" IN (${filter.map(classLiteral).join(", ")})`))];
+  } else {
+    // One index walk per class, each the k nearest of its class: together they hold the k nearest of the classes.
+    branches = filter.map((c) => branch(Prisma.raw(`e."reference_class" = ${classLiteral(c)}`)));
+  }
+  return Prisma.sql`
+    SELECT n.scan_id, n.class, n.distance, n.storage_key FROM (${Prisma.join(
+      branches.map((b) => Prisma.sql`(${b})`),
+      " UNION ALL ",
+    )}) n
+    ORDER BY n.distance, n.scan_id
+    LIMIT ${k}`;
 }
 
 type RawNeighbour = { scan_id: string; class: ReferenceClass; distance: number; storage_key: string };
@@ -358,15 +447,16 @@ function toRows(rows: RawNeighbour[]): NeighbourRow[] {
 function indexedSearchSettings(q: NeighbourQuery, k: number): string[] {
   const ef = Math.max(1, Math.min(Math.round(q.efSearch ?? Math.max(100, k * 2)), 1000));
   const settings = [
-    // relaxed_order: when filters (class, exclusions, rows of patient scans sharing the index) reject candidates,
+    // relaxed_order: when filters (exclusions, rows of patient scans sharing the model's index) reject candidates,
     // the index scan goes on past ef_search instead of returning fewer than k rows. Results may come slightly out
     // of order, hence the outer ORDER BY.
     `SET LOCAL hnsw.iterative_scan = relaxed_order`,
     `SET LOCAL hnsw.ef_search = ${ef}`,
   ];
   if (classFilter(q)) {
-    // A class can sit far from the query in the graph (a healthy film asking for severe neighbours): the default
-    // cap of 20,000 visited tuples then ends the scan with few or no rows (measured: docs/benchmarks.md).
+    // Only matters while a class index is missing (dropped for a bulk load, not yet built after an upgrade): the
+    // planner then filters the model's index by class, and a class far from the query in that graph needs many
+    // visited tuples (pgvector's default cap of 20,000 returned 0-36 rows, docs/benchmarks.md).
     settings.push(`SET LOCAL hnsw.max_scan_tuples = ${FILTERED_MAX_SCAN_TUPLES}`);
   }
   if (q.plan === "index") {
@@ -376,35 +466,19 @@ function indexedSearchSettings(q: NeighbourQuery, k: number): string[] {
   return settings;
 }
 
-/** Vector components an exact filtered search may read before the index is the better bet (~0.1 s here). */
-const EXACT_FILTERED_BUDGET = 16_000_000;
 const FILTERED_MAX_SCAN_TUPLES = 200_000;
 
-/** The classes asked for when they are a strict subset of all classes; null when the query is unfiltered. */
-function classFilter(q: NeighbourQuery): ReferenceClass[] | null {
-  const classes = q.classes ? [...new Set(q.classes)] : [];
-  return classes.length > 0 && classes.length < REFERENCE_CLASSES.length ? classes : null;
-}
-
-async function countReferences(db: Db, classes: ReferenceClass[]): Promise<number> {
-  const rows = await db.$queryRaw<{ n: bigint }[]>`
-    SELECT count(*) AS n FROM "reference_labels" WHERE "class" = ANY(${classes}::"ReferenceClass"[])`;
-  return Number(rows[0]?.n ?? 0);
-}
-
 /**
- * The k nearest reference scans by cosine distance, through the model's HNSW index. Filters (excluded scans,
- * classes, non-reference rows sharing the index) are applied during the scan with pgvector's iterative index
- * scan, so a filtered query still returns k rows when k exist. A class filter that leaves few enough vectors is
- * answered exactly instead: an HNSW walk from a query far from that class is slower than reading the class, and
- * approximate (recall 0.23-0.35 at 100k, docs/benchmarks.md).
+ * The k nearest reference scans by cosine distance. Unfiltered, through the model's HNSW index; filtered to classes,
+ * through each class's own HNSW index (a partial index on embeddings.reference_class), so a filter costs about what
+ * an unfiltered search does and every row the walk meets is of the class. The remaining filters (excluded scans,
+ * copies of the patient's films) are applied during the walk with pgvector's iterative index scan, so a query still
+ * returns k rows when k exist. There is no separate exact path for small classes any more: with its own index even
+ * a class of 1,200 vectors is searched faster than it is read (bench:knn, docs/benchmarks.md), and for a tiny class
+ * the planner picks the btree on (model_id, reference_class) and a sort by itself.
  */
 export async function nearestReferences(db: Db, q: NeighbourQuery): Promise<NeighbourRow[]> {
   const k = clampK(q.k);
-  const classes = classFilter(q);
-  if (classes && q.plan !== "index" && (await countReferences(db, classes)) * q.dims <= EXACT_FILTERED_BUDGET) {
-    return exactNearestReferences(db, q);
-  }
   const sql = neighbourSql(q, k, "indexed");
   // A batch transaction, not an interactive one: one client round of statements, measurably cheaper per query.
   const results = await db.$transaction([
@@ -414,7 +488,7 @@ export async function nearestReferences(db: Db, q: NeighbourQuery): Promise<Neig
   return toRows(results.at(-1) as RawNeighbour[]);
 }
 
-/** Exact k nearest reference scans (full scan and sort, no index): the ground truth for recall checks. */
+/** Exact k nearest reference scans (scan and sort, no HNSW index): the ground truth for recall checks. */
 export async function exactNearestReferences(db: Sql, q: NeighbourQuery): Promise<NeighbourRow[]> {
   const k = clampK(q.k);
   return toRows(await db.$queryRaw<RawNeighbour[]>(neighbourSql(q, k, "exact")));

@@ -10,9 +10,9 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import {
   analyzeVectorTables,
-  createModelIndex,
-  dropModelIndex,
-  findModelIndex,
+  createModelIndexes,
+  dropModelIndexes,
+  hasAllModelIndexes,
   insertEmbeddings,
   type ReferenceClass,
 } from "@/lib/db/vector-sql";
@@ -51,9 +51,9 @@ export interface ImportOptions {
   store?: ScanStore;
   model?: ActiveModel;
   /**
-   * What to do with the model's HNSW index. "auto" drops it and builds it again afterwards when the import adds at
-   * least 1,000 vectors and more than the index holds (a bulk load into a live graph is several times slower);
-   * "keep" never touches it; "rebuild" always drops and rebuilds.
+   * What to do with the model's HNSW indexes (all vectors, and one per class). "auto" drops them and builds them
+   * again afterwards when the import adds at least 1,000 vectors and more than the indexes hold (a bulk load into a
+   * live graph is several times slower); "keep" never touches them; "rebuild" always drops and rebuilds.
    */
   index?: IndexStrategy;
   onProgress?: (progress: ImportProgress) => void;
@@ -278,8 +278,9 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
     strategy === "rebuild" || (strategy === "auto" && work.length >= BULK_THRESHOLD && work.length > existingVectors);
   let dropped = false;
   if (dropIndex) {
-    dropped = await dropModelIndex(db, model.id);
-    if (dropped) log(`dropped the HNSW index of ${model.id} for the bulk load (${work.length} films to add)`);
+    const count = await dropModelIndexes(db, model.id);
+    dropped = count > 0;
+    if (dropped) log(`dropped ${count} HNSW indexes of ${model.id} for the bulk load (${work.length} films to add)`);
   }
 
   const seenSha = new Map<string, string>();
@@ -341,12 +342,12 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
       report();
     }
   } finally {
-    if (dropped || !(await findModelIndex(db, model.id))) {
+    if (dropped || !(await hasAllModelIndexes(db, model.id))) {
       const t0 = performance.now();
-      log(`building the HNSW index of ${model.id}...`);
-      await createModelIndex(db, model);
+      log(`building the HNSW indexes of ${model.id}...`);
+      const built = await createModelIndexes(db, model);
       rebuildSeconds = (performance.now() - t0) / 1000;
-      log(`HNSW index built in ${rebuildSeconds.toFixed(1)} s`);
+      log(`${built} HNSW indexes built in ${rebuildSeconds.toFixed(1)} s`);
     }
   }
   // Fresh statistics let the planner choose between the index and an exact scan (PGlite runs no autovacuum).
