@@ -1,5 +1,6 @@
 // kNN benchmark: top-k latency (p50/p95) and recall@k of the app's HNSW query (lib/db/vector-sql.ts
-// nearestReferences, joins and all) against exact search, HNSW build time and index size, at growing library sizes.
+// nearestReferences, joins and all) against exact search, unfiltered and filtered to classes (each class has its own
+// partial HNSW index), HNSW build times and index sizes, at growing library sizes.
 // Writes bench/results/knn.json (after every size, so an interrupted run keeps what it measured) and prints a table.
 //
 //   npm run bench:knn -- [--sizes 10000,100000] [--dims 512] [--queries 200] [--ef 40,100,200] [--k 36]
@@ -28,9 +29,10 @@ import {
   createModelIndex,
   exactNearestReferences,
   explainNearestReferences,
-  findModelIndex,
+  findModelIndexes,
   insertEmbeddingsBinary,
   nearestReferences,
+  REFERENCE_CLASSES,
   type ReferenceClass,
 } from "@/lib/db/vector-sql";
 import { embeddingModel, embedImages } from "@/lib/embedding";
@@ -373,15 +375,31 @@ function latencySummary(ms: number[]) {
   };
 }
 
+/**
+ * "app": nearestReferences as the app calls it (a small class is answered exactly); "index": the HNSW path forced
+ * (plan "index"); "exact": exactNearestReferences, the scan-and-sort the app falls back to for small classes.
+ */
+type QueryPath = "app" | "index" | "exact";
+
 interface QueryRun {
   efSearch: number;
   classes: ReferenceClass[] | null;
+  path: QueryPath;
   p50Ms: number;
   p95Ms: number;
   meanMs: number;
   recall: number;
   /** Fewest rows any query returned (k expected). */
   minRows: number;
+  /** Queries that returned fewer than k rows. */
+  shortQueries: number;
+}
+
+interface ClassIndex {
+  class: ReferenceClass;
+  vectors: number;
+  buildSeconds: number;
+  bytes: number;
 }
 
 interface SizeResult {
@@ -395,8 +413,12 @@ interface SizeResult {
   loadSeconds: number;
   indexBuildSeconds: number;
   indexBytes: number;
+  /** The per-class partial indexes, built after the model's index. */
+  classIndexes: ClassIndex[];
   tableBytes: number;
   planUsesHnsw: boolean;
+  /** EXPLAIN of a "severe only" query names the severe index (for two classes: both indexes). */
+  filteredPlanUsesClassIndex: boolean;
   exactSql: { queries: number; agreement: number; p50Ms: number };
   runs: QueryRun[];
 }
@@ -408,10 +430,15 @@ async function benchSize(base: Base, n: number, sigma: number, jitter: Jitter): 
   const q = QUERIES;
   // Exact top-k in memory, over the very vectors the database gets.
   const truth = Array.from({ length: q }, () => new TopK(K));
-  const truthSevere = Array.from({ length: q }, () => new TopK(K));
+  const filters: ReferenceClass[][] = [["severe"], ["infected", "severe"]];
+  const truthFiltered = filters.map(() => Array.from({ length: q }, () => new TopK(K)));
   const g0 = performance.now();
   scanBlock(queries, truth, library.vectors, d, 0);
-  scanBlock(queries, truthSevere, library.vectors, d, 0, (id) => classOf(base, library, id) === "severe");
+  filters.forEach((classes, f) =>
+    scanBlock(queries, truthFiltered[f]!, library.vectors, d, 0, (id) => classes.includes(classOf(base, library, id))),
+  );
+  const truthOf = (classes: ReferenceClass[] | null) =>
+    (classes ? truthFiltered[filters.findIndex((f) => f.join() === classes.join())]! : truth).map((t) => t.result());
   console.log(
     `generated ${n} vectors and exact top-${K} of ${q} queries in ${((performance.now() - g0) / 1000).toFixed(1)} s`,
   );
@@ -471,13 +498,47 @@ async function benchSize(base: Base, n: number, sigma: number, jitter: Jitter): 
       maintenanceWorkMem: bench.kind === "postgres" ? opts["maintenance-work-mem"] : undefined,
     });
     const indexBuildSeconds = (performance.now() - b0) / 1000;
-    const index = (await findModelIndex(db, model.id))!;
-    const [size] = await db.$queryRaw<{ bytes: bigint }[]>`SELECT pg_total_relation_size('"embeddings"') AS bytes`;
+    const index = (await findModelIndexes(db, model.id)).all!;
     console.log(`HNSW built in ${indexBuildSeconds.toFixed(1)} s, ${(index.bytes / 2 ** 20).toFixed(0)} MiB`);
+    const classBuilds: { class: ReferenceClass; buildSeconds: number }[] = [];
+    for (const cls of REFERENCE_CLASSES) {
+      const c0 = performance.now();
+      await createModelIndex(db, model, {
+        scope: cls,
+        maintenanceWorkMem: bench.kind === "postgres" ? opts["maintenance-work-mem"] : undefined,
+      });
+      classBuilds.push({ class: cls, buildSeconds: (performance.now() - c0) / 1000 });
+      console.log(`HNSW of class ${cls} built in ${classBuilds.at(-1)!.buildSeconds.toFixed(1)} s`);
+    }
+    const indexes = await findModelIndexes(db, model.id);
+    const perClass = new Map<ReferenceClass, number>();
+    for (let id = 0; id < n; id++)
+      perClass.set(classOf(base, library, id), (perClass.get(classOf(base, library, id)) ?? 0) + 1);
+    const classIndexes: ClassIndex[] = classBuilds.map((b) => ({
+      class: b.class,
+      vectors: perClass.get(b.class) ?? 0,
+      buildSeconds: Math.round(b.buildSeconds * 10) / 10,
+      bytes: indexes.byClass[b.class]!.bytes,
+    }));
+    await db.$executeRawUnsafe(`ANALYZE "embeddings"`);
+    const [size] = await db.$queryRaw<{ bytes: bigint }[]>`SELECT pg_total_relation_size('"embeddings"') AS bytes`;
 
     const queryVector = (i: number) => queries.subarray(i * d, (i + 1) * d);
     const plan = await explainNearestReferences(db, { modelId: model.id, dims: d, vector: queryVector(0), k: K });
     const planUsesHnsw = plan.some((line) => line.includes(index.name));
+    let filteredPlanUsesClassIndex = true;
+    for (const classes of filters) {
+      const lines = await explainNearestReferences(db, {
+        modelId: model.id,
+        dims: d,
+        vector: queryVector(0),
+        k: K,
+        classes,
+      });
+      const ok = classes.every((c) => lines.some((line) => line.includes(indexes.byClass[c]!.name)));
+      if (!ok) console.log(`plan of a ${classes.join("+")} query does not use the class indexes:\n${lines.join("\n")}`);
+      filteredPlanUsesClassIndex &&= ok;
+    }
 
     // Exact SQL on a few queries: checks the in-memory ground truth and shows what the index saves.
     const exactQueries = Math.min(q, n >= 500_000 ? 3 : 10);
@@ -492,39 +553,61 @@ async function benchSize(base: Base, n: number, sigma: number, jitter: Jitter): 
     }
 
     const runs: QueryRun[] = [];
-    // Unfiltered, then filtered to the rarest class (severe, ~1 film in 8): the iterative index scan's hard case.
-    const settings: { ef: number; classes: ReferenceClass[] | null }[] = [
-      ...EF.map((ef) => ({ ef, classes: null })),
-      ...EF.map((ef): { ef: number; classes: ReferenceClass[] } => ({ ef, classes: ["severe"] })),
+    // Unfiltered; then filtered to the rarest class (severe, ~1 film in 8), the hard case before class indexes, at
+    // every ef_search through the app's path, and at the default ef_search through the forced index path and the
+    // exact path (where the two cross decides which classes the app answers exactly); then two classes.
+    const defaultEf = Math.max(100, 2 * K);
+    const severe: ReferenceClass[] = ["severe"];
+    const settings: { ef: number; classes: ReferenceClass[] | null; path: QueryPath }[] = [
+      ...EF.map((ef) => ({ ef, classes: null, path: "app" as const })),
+      ...EF.map((ef) => ({ ef, classes: severe, path: "app" as const })),
+      { ef: defaultEf, classes: severe, path: "index" },
+      { ef: defaultEf, classes: severe, path: "exact" },
+      { ef: defaultEf, classes: filters[1]!, path: "app" },
     ];
     // Warm-up: first touches of the index pages are not what a running server sees.
     for (let i = 0; i < Math.min(q, 20); i++) {
-      await nearestReferences(db, { modelId: model.id, dims: d, vector: queryVector(i), k: K });
+      for (const classes of [undefined, ...filters]) {
+        await nearestReferences(db, { modelId: model.id, dims: d, vector: queryVector(i), k: K, classes });
+      }
     }
     for (const s of settings) {
       const ms: number[] = [];
       const got: number[][] = [];
       let minRows = K;
-      for (let i = 0; i < q; i++) {
-        const t0 = performance.now();
-        const rows = await nearestReferences(db, {
+      let shortQueries = 0;
+      // The exact path reads the whole class: at 1M that is seconds a query, and 20 queries tell its latency.
+      const count = s.path === "exact" && n >= 500_000 ? Math.min(q, 20) : q;
+      for (let i = 0; i < count; i++) {
+        const query = {
           modelId: model.id,
           dims: d,
           vector: queryVector(i),
           k: K,
           efSearch: s.ef,
           classes: s.classes ?? undefined,
-        });
+          plan: s.path === "index" ? ("index" as const) : ("auto" as const),
+        };
+        const t0 = performance.now();
+        const rows = s.path === "exact" ? await exactNearestReferences(db, query) : await nearestReferences(db, query);
         ms.push(performance.now() - t0);
         got.push(rows.map((r) => indexOfScanId(r.scanId)));
         minRows = Math.min(minRows, rows.length);
+        if (rows.length < K) shortQueries++;
       }
-      const exact = (s.classes ? truthSevere : truth).map((t) => t.result());
-      const run = { efSearch: s.ef, classes: s.classes, ...latencySummary(ms), recall: recallAtK(got, exact), minRows };
+      const run: QueryRun = {
+        efSearch: s.ef,
+        classes: s.classes,
+        path: s.path,
+        ...latencySummary(ms),
+        recall: recallAtK(got, truthOf(s.classes).slice(0, count)),
+        minRows,
+        shortQueries,
+      };
       runs.push(run);
       console.log(
-        `  ef_search ${s.ef}${s.classes ? ` (${s.classes.join(",")} only)` : ""}: p50 ${run.p50Ms} ms, ` +
-          `p95 ${run.p95Ms} ms, recall@${K} ${run.recall.toFixed(4)}`,
+        `  ef_search ${s.ef}${s.classes ? ` (${s.classes.join(",")} only, ${s.path})` : ""}: p50 ${run.p50Ms} ms, ` +
+          `p95 ${run.p95Ms} ms, recall@${K} ${run.recall.toFixed(4)}, fewest rows ${minRows}`,
       );
     }
     return {
@@ -536,8 +619,10 @@ async function benchSize(base: Base, n: number, sigma: number, jitter: Jitter): 
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       indexBuildSeconds: Math.round(indexBuildSeconds * 10) / 10,
       indexBytes: index.bytes,
+      classIndexes,
       tableBytes: Number(size!.bytes),
       planUsesHnsw,
+      filteredPlanUsesClassIndex,
       exactSql: { queries: exactQueries, agreement: agree / Math.max(1, exactQueries), ...pick50(exactMs) },
       runs,
     };
@@ -590,15 +675,15 @@ async function saveRun(file: string, run: SavedRun): Promise<void> {
 
 function printTable(results: SizeResult[]): void {
   console.log(
-    `\n${"n".padStart(9)} ${"db".padEnd(8)} ${"build s".padStart(8)} ${"index MiB".padStart(9)}  ${"ef".padStart(4)} ${"filter".padEnd(7)} ${"p50 ms".padStart(7)} ${"p95 ms".padStart(7)} ${`recall@${K}`.padStart(9)}`,
+    `\n${"n".padStart(9)} ${"db".padEnd(8)} ${"build s".padStart(8)} ${"index MiB".padStart(9)}  ${"ef".padStart(4)} ${"filter".padEnd(15)} ${"path".padEnd(5)} ${"p50 ms".padStart(7)} ${"p95 ms".padStart(7)} ${`recall@${K}`.padStart(9)} ${"min rows".padStart(8)}`,
   );
   for (const r of results) {
     for (const run of r.runs) {
       console.log(
         `${String(r.n).padStart(9)} ${r.database.padEnd(8)} ${r.indexBuildSeconds.toFixed(1).padStart(8)} ` +
           `${(r.indexBytes / 2 ** 20).toFixed(0).padStart(9)}  ${String(run.efSearch).padStart(4)} ` +
-          `${(run.classes?.join(",") ?? "-").padEnd(7)} ${run.p50Ms.toFixed(1).padStart(7)} ${run.p95Ms.toFixed(1).padStart(7)} ` +
-          `${run.recall.toFixed(4).padStart(9)}`,
+          `${(run.classes?.join(",") ?? "-").padEnd(15)} ${run.path.padEnd(5)} ${run.p50Ms.toFixed(1).padStart(7)} ` +
+          `${run.p95Ms.toFixed(1).padStart(7)} ${run.recall.toFixed(4).padStart(9)} ${String(run.minRows).padStart(8)}`,
       );
     }
   }
