@@ -204,7 +204,9 @@ export async function dropModelIndexes(db: Db, modelId: string): Promise<number>
 
 /**
  * Registers a model, or checks that the registered one is the same file (sha256) with the same dimension, and
- * makes sure its HNSW indexes exist (the first start after an upgrade builds the per-class ones). A mismatch stops start-up: vectors from another file would be garbage here.
+ * makes sure its HNSW indexes exist: its own and one per class (the first start after the upgrade builds the class
+ * indexes of the active model; a new model gets all four while it has no vectors, and re-embedding fills them). A
+ * mismatch stops start-up: vectors from another file would be garbage here.
  */
 export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
   assertDims(model.dims);
