@@ -7,7 +7,7 @@
 //   2. single upload: p50/p95 of ingestScan + the 36 nearest reference scans for 2000 x 2000 JPEGs.
 // Runs on DATABASE_URL (a throw-away database is created there) or an in-memory PGlite. Writes bench/results/ingest.json.
 //
-//   npm run bench:ingest -- [--bulk 1000] [--uploads 30]
+//   npm run bench:ingest -- [--bulk 1000] [--uploads 30] [--depth 2]   (--depth 1: no batch overlap, for comparison)
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -23,10 +23,15 @@ import { ingestScan } from "@/lib/scans/ingest";
 import { createTestDatabase } from "@/tests/support/test-database";
 
 const { values } = parseArgs({
-  options: { bulk: { type: "string", default: "1000" }, uploads: { type: "string", default: "30" } },
+  options: {
+    bulk: { type: "string", default: "1000" },
+    uploads: { type: "string", default: "30" },
+    depth: { type: "string" },
+  },
 });
 const bulkN = Number(values.bulk);
 const uploads = Number(values.uploads);
+const pipelineDepth = values.depth === undefined ? undefined : Number(values.depth);
 if (!Number.isInteger(bulkN) || bulkN < 16 || !Number.isInteger(uploads) || uploads < 5) {
   throw new Error("--bulk must be ≥ 16 and --uploads ≥ 5");
 }
@@ -66,7 +71,7 @@ try {
   const subset = await makeCorpusSubset(table, { ids: bulkIds });
   const timings: Record<string, number> = {};
   const b0 = performance.now();
-  const summary = await importReferenceLibrary(t.db, subset.dir, { model, timings });
+  const summary = await importReferenceLibrary(t.db, subset.dir, { model, timings, pipelineDepth });
   const bulkSeconds = (performance.now() - b0) / 1000;
   await subset.remove();
   const bulkRate = summary.imported / bulkSeconds;
@@ -109,6 +114,7 @@ try {
       embedOnlyBeforeAfter: [Number(embedBefore.toFixed(1)), Number(embedAfter.toFixed(1))],
       ratio: Number((bulkRate / embedOnly).toFixed(2)),
       target: "ratio ≥ 0.80",
+      pipelineDepth: pipelineDepth ?? "default",
       hnswIndex: summary.index.dropped ? "dropped and rebuilt" : "kept (live inserts)",
       busyMsPerFilm: Object.fromEntries(
         Object.entries(timings).map(([step, ms]) => [step, Number((ms / summary.imported).toFixed(1))]),
