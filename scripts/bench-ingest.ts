@@ -5,7 +5,8 @@
 //      the busy time of each import step per film (steps of different batches overlap, so they add up to more than
 //      the wall time);
 //   2. single upload: p50/p95 of ingestScan + the 36 nearest reference scans for 2000 x 2000 JPEGs.
-// Runs on DATABASE_URL (a throw-away database is created there) or an in-memory PGlite. Writes bench/results/ingest.json.
+// Runs on DATABASE_URL (a throw-away database is created there) or an in-memory PGlite. Writes
+// bench/results/ingest.json (PGlite) or bench/results/ingest-postgres.json, so both databases' runs are kept.
 //
 //   npm run bench:ingest -- [--bulk 1000] [--uploads 30] [--depth 2]   (--depth 1: no batch overlap, for comparison)
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
@@ -137,9 +138,10 @@ try {
   ]);
   console.log("import steps, busy ms per film:", out.bulk.busyMsPerFilm);
   await mkdir("bench/results", { recursive: true });
-  await writeFile("bench/results/ingest.json.tmp", JSON.stringify(out, null, 2) + "\n");
-  await rename("bench/results/ingest.json.tmp", "bench/results/ingest.json");
-  console.log("wrote bench/results/ingest.json");
+  const file = `bench/results/${t.kind === "postgres" ? "ingest-postgres" : "ingest"}.json`;
+  await writeFile(`${file}.tmp`, JSON.stringify(out, null, 2) + "\n");
+  await rename(`${file}.tmp`, file);
+  console.log(`wrote ${file}`);
 } finally {
   await t.close();
   await rm(dataDir, { recursive: true, force: true });
