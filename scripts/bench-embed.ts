@@ -1,7 +1,7 @@
 // Embedding throughput: preprocessing alone, inference alone and both (the public embedImages path), at batch 1
 // and 16, on real corpus X-rays. Writes bench/results/embed.json.
 //
-//   npm run bench:embed -- --n 64 [--repeat 3] [--out bench/results/embed.json]
+//   npm run bench:embed -- --n 64 [--repeat 3] [--batches 1,16] [--out bench/results/embed.json]
 //   EMBED_PROVIDER=cuda|webgpu|cpu EMBED_THREADS=8 npm run bench:embed      (same script on a GPU machine)
 //
 // Plain Node modules only (no Next imports), so it also runs bundled:
@@ -19,7 +19,7 @@ import { createPreprocessor } from "../lib/embedding/preprocess";
 import { embeddingSettings } from "../lib/embedding/settings";
 import type { GreyImage } from "../lib/embedding/types";
 
-const BATCH_SIZES = [1, 16] as const;
+const DEFAULT_BATCH_SIZES = "1,16";
 type Stage = "preprocess" | "inference" | "both";
 
 interface Row {
@@ -80,11 +80,13 @@ async function main(): Promise<void> {
     options: {
       n: { type: "string" },
       repeat: { type: "string" },
+      batches: { type: "string" },
       out: { type: "string" },
     },
   });
   const n = positiveInt("n", values.n, 64);
   const repeat = positiveInt("repeat", values.repeat, 3);
+  const batchSizes = (values.batches ?? DEFAULT_BATCH_SIZES).split(",").map((b) => positiveInt("batches", b, 1));
   const outFile = path.resolve(values.out ?? "bench/results/embed.json");
   const settings = embeddingSettings();
 
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let engineInfo:
     { provider: string; fallbackReason: string | undefined; modelId: string; sha256: string; dims: number } | undefined;
-  for (const batch of BATCH_SIZES) {
+  for (const batch of batchSizes) {
     // One embedder per batch size, so "both" measures the real path (queue, preprocessing, inference).
     const embedder = createEmbedder({
       ...settings,

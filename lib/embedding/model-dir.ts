@@ -7,10 +7,10 @@ import { EmbeddingConfigError, errorMessage } from "./errors";
 import { expandSearchDir, parseModelDescriptor, type ModelDescriptor } from "./model-contract";
 
 /**
- * Radtrack's own chest X-ray model (models/radtrack_cxr_v1/MODEL_CARD.md). Relative to the working directory (the
+ * Radtrack's own chest X-ray model (models/radtrack_cxr_v2/MODEL_CARD.md). Relative to the working directory (the
  * repo root). The ImageNet MobileNetV2 it was trained from stays available as models/mobilenet_v2_imagenet.
  */
-export const DEFAULT_MODEL_DIR = "models/radtrack_cxr_v1";
+export const DEFAULT_MODEL_DIR = "models/radtrack_cxr_v2";
 
 /** The ImageNet baseline: tests that pin exact dimensions and ids use it explicitly. */
 export const IMAGENET_MODEL_DIR = "models/mobilenet_v2_imagenet";

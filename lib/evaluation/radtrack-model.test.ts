@@ -1,4 +1,4 @@
-// The committed Radtrack model (models/radtrack_cxr_v1): its file is the one model.json and the model card name, the
+// The committed Radtrack model (models/radtrack_cxr_v2): its file is the one model.json and the model card name, the
 // app's own embedding code loads it, and it reproduces the vectors PyTorch computed for a few corpus images
 // (models/training/export.py --parity) within 1e-4: a recorded parity check of the export that needs no Python.
 import { readFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import { sha256File } from "@/lib/embedding/checksum";
 import { l2Norm } from "@/lib/embedding/vectors";
 import { decodeScan } from "@/lib/image";
 
-const MODEL_DIR = path.resolve("models/radtrack_cxr_v1");
+const MODEL_DIR = path.resolve("models/radtrack_cxr_v2");
 
 interface Expected {
   model: string;
@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => embedder.close());
 
-describe("models/radtrack_cxr_v1", () => {
+describe("models/radtrack_cxr_v2", () => {
   it("has the sha256 that model.json and MODEL_CARD.md state, and fits the size budget", async () => {
     const onnx = path.join(MODEL_DIR, "model.onnx");
     const actual = await sha256File(onnx);
@@ -41,7 +41,7 @@ describe("models/radtrack_cxr_v1", () => {
 
   it("is loaded by the app's embedder and reproduces PyTorch's vectors within 1e-4", async () => {
     const info = await embedder.model();
-    expect(info).toMatchObject({ id: "radtrack_cxr_v1@1", dims: descriptor.dims });
+    expect(info).toMatchObject({ id: "radtrack_cxr_v2@1", dims: descriptor.dims });
     expect(descriptor.dims).toBeLessThanOrEqual(512);
     expect(descriptor.output.l2normalize).toBe(false); // the graph normalises; the engine checks the norms
     const names = Object.keys(expected.vectors);

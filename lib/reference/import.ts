@@ -2,8 +2,6 @@
 // the active model, its renditions stored, and its scan + label + vector written in one transaction per batch.
 // Idempotent: a row already imported (same source and id, or the same bytes) adds nothing, so an interrupted run
 // is finished by running it again. A reference scan that lacks a vector of the active model (a new model) gets one.
-import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
@@ -13,25 +11,23 @@ import {
   createModelIndexes,
   dropModelIndexes,
   hasAllModelIndexes,
-  insertEmbeddings,
   type ReferenceClass,
 } from "@/lib/db/vector-sql";
-import { embedImage, embedImages } from "@/lib/embedding";
-import { makePreview, makeThumbnail, type DecodedScan } from "@/lib/image";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
-import { decodeForIngest, scanStore, sha256Of } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/scans/ingest";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { selectDemoPatients } from "./demo-selection";
-import { imagePath, readMetadata, type CorpusRow } from "./metadata";
+import { prepareBatch, sourceKey, writeBatch, type BatchContext, type ImportTimings } from "./import-batch";
+import { readMetadata } from "./metadata";
 import {
   countByReason,
   includePediatricFromEnv,
   planImport,
-  SKIP_REASONS,
   type PlannedRow,
   type SkippedRow,
   type SkipReason,
 } from "./plan";
+import { runPipeline } from "./pipeline";
 
 export interface ImportProgress {
   /** Accepted rows handled so far (imported, already present or skipped on the way). */
@@ -48,6 +44,10 @@ export interface ImportOptions {
   includePediatric?: boolean;
   /** Films per embedding call and per transaction. */
   batchSize?: number;
+  /** Batches prepared at once while the previous one is written; 1 = one step after the other. */
+  pipelineDepth?: number;
+  /** Milliseconds each step kept busy are added here (benchmarks); steps of different batches overlap. */
+  timings?: ImportTimings;
   store?: ScanStore;
   model?: ActiveModel;
   /**
@@ -82,103 +82,16 @@ export interface ImportSummary {
 
 const BULK_THRESHOLD = 1000;
 
-interface Candidate {
-  planned: PlannedRow;
-  bytes: Buffer;
-  sha256: string;
-  /** Set when the library already holds this film but without a vector of the active model. */
-  existingScanId?: string;
-}
-
-interface Prepared extends Candidate {
-  decoded: DecodedScan;
-  vector: Float32Array;
-}
+/**
+ * Batches prepared at once (read, decoded, embedded) while the previous one is written. Each holds up to batchSize
+ * decoded films until they are embedded and rendered, so this times batchSize bounds the pixels in memory.
+ */
+const PIPELINE_DEPTH = 2;
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sourceKey(source: string, sourceId: string): string {
-  return `${source}\u0000${sourceId}`;
-}
-
-async function readCandidate(dir: string, planned: PlannedRow): Promise<Candidate | SkippedRow> {
-  const { row } = planned;
-  try {
-    const bytes = await readFile(imagePath(dir, row.id));
-    return { planned, bytes, sha256: sha256Of(bytes) };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      id: row.id,
-      line: row.line,
-      reason: SKIP_REASONS.missingFile,
-      detail: code === "ENOENT" ? `${row.id}.jpg not found` : errorText(error),
-    };
-  }
-}
-
-function invalid(candidate: Candidate, error: unknown): SkippedRow {
-  const { row } = candidate.planned;
-  return { id: row.id, line: row.line, reason: SKIP_REASONS.invalidImage, detail: errorText(error) };
-}
-
-/**
- * Decodes a batch and embeds it in one call. A film the decoder or the model refuses is skipped, not fatal: if the
- * batch call fails, the films are embedded one by one to find the culprit.
- */
-async function prepareBatch(candidates: readonly Candidate[]): Promise<(Prepared | SkippedRow)[]> {
-  const decoded = await Promise.all(
-    candidates.map(async (c) => {
-      try {
-        return { c, image: await decodeForIngest(c.bytes) };
-      } catch (error) {
-        return invalid(c, error);
-      }
-    }),
-  );
-  const ok = decoded.filter((d): d is { c: Candidate; image: DecodedScan } => !isSkip(d));
-  let vectors: (Float32Array | Error)[];
-  try {
-    vectors = await embedImages(ok.map((d) => d.image));
-  } catch {
-    vectors = await Promise.all(
-      ok.map((d) => embedImage(d.image).catch((error: unknown) => new Error(errorText(error)))),
-    );
-  }
-  const byCandidate = new Map(ok.map((d, i) => [d.c, { image: d.image, vector: vectors[i]! }]));
-  return decoded.map((d) => {
-    if (isSkip(d)) return d;
-    const done = byCandidate.get(d.c)!;
-    return done.vector instanceof Error
-      ? invalid(d.c, done.vector)
-      : { ...d.c, decoded: done.image, vector: done.vector };
-  });
-}
-
-function isSkip(value: object): value is SkippedRow {
-  return "reason" in value;
-}
-
-function labelOf(row: CorpusRow, cls: ReferenceClass) {
-  return {
-    class: cls,
-    geographicMean: row.geographicMean,
-    opacityMean: row.opacityMean,
-    source: row.source,
-    sourceId: row.id,
-    sourcePatient: row.patientId || null,
-    ageGroup: row.ageGroup,
-    finding: row.finding,
-    license: row.license,
-  };
 }
 
 interface PreparedImport {
@@ -283,64 +196,31 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
     if (dropped) log(`dropped ${count} HNSW indexes of ${model.id} for the bulk load (${work.length} films to add)`);
   }
 
-  const seenSha = new Map<string, string>();
+  const batchContext: BatchContext = {
+    db,
+    corpusDir,
+    bySource,
+    seenSha: new Map(),
+    claimed: Promise.resolve(),
+    timings: options.timings,
+  };
   let rebuildSeconds: number | null = null;
   try {
-    for (const batch of chunk(work, batchSize)) {
-      const read = await Promise.all(batch.map((planned) => readCandidate(corpusDir, planned)));
-      const candidates: Candidate[] = [];
-      for (const item of read) {
-        if (isSkip(item)) skipped.push(item);
-        else candidates.push(item);
-      }
-      // Same bytes as a reference scan already stored (under another id) or as an earlier row of this run.
-      const shas = candidates.map((c) => c.sha256);
-      const stored = new Map(
-        (
-          await db.scan.findMany({
-            where: { origin: "reference", sha256: { in: shas } },
-            select: { id: true, sha256: true, reference: { select: { source: true, sourceId: true } } },
-          })
-        ).map((s) => [s.sha256, s]),
-      );
-      const fresh: Candidate[] = [];
-      for (const c of candidates) {
-        const { row } = c.planned;
-        const own = bySource.get(sourceKey(row.source, row.id));
-        const same = stored.get(c.sha256);
-        if (own) {
-          // Present, but without a vector of this model (checked above).
-          fresh.push({ ...c, existingScanId: own });
-        } else if (same) {
-          const other = same.reference?.sourceId ?? same.id;
-          skipped.push({ id: row.id, line: row.line, reason: SKIP_REASONS.duplicateImage, detail: other });
-        } else if (seenSha.has(c.sha256)) {
-          skipped.push({
-            id: row.id,
-            line: row.line,
-            reason: SKIP_REASONS.duplicateImage,
-            detail: seenSha.get(c.sha256),
-          });
-        } else {
-          seenSha.set(c.sha256, row.id);
-          fresh.push(c);
-        }
-      }
-
-      const prepared: Prepared[] = [];
-      for (const item of await prepareBatch(fresh)) {
-        if (isSkip(item)) skipped.push(item);
-        else prepared.push(item);
-      }
-      const added = await writeBatch(db, store, model, prepared, options.ctx);
-      for (const p of added.newRows) byClass[p.planned.class]++;
-      progress.imported += added.newRows.length;
-      vectorsAdded += added.backfilled;
-      alreadyPresent += added.backfilled;
-      progress.done += batch.length;
-      progress.skipped = skipped.length - planSkipped.length;
-      report();
-    }
+    await runPipeline(chunk(work, batchSize), {
+      depth: options.pipelineDepth ?? PIPELINE_DEPTH,
+      prepare: (batch) => prepareBatch(batchContext, batch),
+      consume: async (prepared, batch) => {
+        skipped.push(...prepared.skipped);
+        const added = await writeBatch(db, store, model, prepared.films, options.ctx, options.timings);
+        for (const p of added.newRows) byClass[p.planned.class]++;
+        progress.imported += added.newRows.length;
+        vectorsAdded += added.backfilled;
+        alreadyPresent += added.backfilled;
+        progress.done += batch.length;
+        progress.skipped = skipped.length - planSkipped.length;
+        report();
+      },
+    });
   } finally {
     if (dropped || !(await hasAllModelIndexes(db, model.id))) {
       const t0 = performance.now();
@@ -387,65 +267,4 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
     },
   });
   return summary;
-}
-
-/**
- * Stores the renditions, then writes scans, labels and vectors of one batch in one transaction. If the transaction
- * fails, the folders this batch created (and no other scan uses) are removed again.
- */
-async function writeBatch(
-  db: Db,
-  store: ScanStore,
-  model: ActiveModel,
-  prepared: readonly Prepared[],
-  ctx: PublicActionContext | undefined,
-): Promise<{ newRows: Prepared[]; backfilled: number }> {
-  const newRows = prepared.filter((p) => !p.existingScanId);
-  const backfill = prepared.filter((p) => p.existingScanId);
-  if (prepared.length === 0) return { newRows: [], backfilled: 0 };
-  const files = await Promise.all(
-    newRows.map(async (p) => {
-      const [preview, thumbnail] = await Promise.all([makePreview(p.decoded), makeThumbnail(p.decoded)]);
-      return store.put(p.sha256, { original: p.bytes, preview, thumbnail });
-    }),
-  );
-  const ids = newRows.map(() => randomUUID());
-  try {
-    await db.$transaction(
-      async (tx) => {
-        if (newRows.length > 0) {
-          await tx.scan.createMany({
-            data: newRows.map((p, i) => ({
-              id: ids[i]!,
-              patientId: null,
-              acquiredAt: null,
-              view: p.planned.row.view,
-              sha256: p.sha256,
-              storageKey: files[i]!.key,
-              width: p.decoded.width,
-              height: p.decoded.height,
-              origin: "reference" as const,
-              uploadedBy: ctx?.actor?.id ?? null,
-            })),
-          });
-          await tx.referenceLabel.createMany({
-            data: newRows.map((p, i) => ({ scanId: ids[i]!, ...labelOf(p.planned.row, p.planned.class) })),
-          });
-        }
-        await insertEmbeddings(tx, model, [
-          ...newRows.map((p, i) => ({ scanId: ids[i]!, vector: p.vector })),
-          ...backfill.map((p) => ({ scanId: p.existingScanId!, vector: p.vector })),
-        ]);
-      },
-      { timeout: 120_000, maxWait: 60_000 },
-    );
-  } catch (error) {
-    for (const file of files) {
-      if (file.created && !(await db.scan.findFirst({ where: { storageKey: file.key }, select: { id: true } }))) {
-        await store.remove(file.key);
-      }
-    }
-    throw error;
-  }
-  return { newRows, backfilled: backfill.length };
 }

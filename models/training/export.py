@@ -5,7 +5,8 @@ The graph takes the input exactly as lib/embedding/preprocess.ts prepares it for
 3 channels, whole image resized to 224 x 224 with Lanczos-3, x = (p - 128) / 128) and returns `embedding`, already
 L2-normalised (model.json output.l2normalize = false, so the engine checks the norms instead).
 
-    /usr/bin/python3 models/training/export.py --checkpoint models/training/runs/v1/best.pt --out models/radtrack_cxr_v1
+    /usr/bin/python3 models/training/export.py --checkpoint .data/training/run-gpu/best-all-lr5e-05.pt \
+        --summary .data/training/run-gpu/summary-gpu.json --out models/radtrack_cxr_v2 --id radtrack_cxr_v2@1
 
 With --parity <folder written by dump_onnx_features.ts for the exported model>, compares the PyTorch module with the
 onnxruntime-node outputs on the app-preprocessed inputs and writes expected-vectors.json (PyTorch's vectors for the
@@ -49,7 +50,7 @@ def main():
     ap.add_argument("--onnx", default=os.path.join(here, "../../../shared/models/mobilenet_v2_imagenet/features.onnx"))
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--id", default="radtrack_cxr_v1@1")
+    ap.add_argument("--id", required=True, help="model id@version, e.g. radtrack_cxr_v2@1 (new weights, new id)")
     ap.add_argument("--summary", help="train.py summary.json, for provenance")
     ap.add_argument("--parity", help="folder from dump_onnx_features.ts run on the exported model")
     ap.add_argument("--tolerance", type=float, default=1e-4)
@@ -100,6 +101,12 @@ def main():
             summary = json.load(fh)
     args = ck["args"]
     version = a.id.split("@", 1)[1]
+    name = a.id.split("@", 1)[0]
+    cut = ck.get("cut", "?")
+    trained = (
+        "every layer fine-tuned end to end on a GPU (train_gpu.py)" if cut == "input"
+        else f"fine-tuned after tensor {cut} ({'train_gpu.py on a GPU' if args.get('config') else 'train.py on the CPU'})"
+    )
     descriptor = {
         "id": a.id,
         "version": version,
@@ -113,7 +120,7 @@ def main():
         "dims": args["dims"],
         "provenance": {
             "summary": (
-                "Radtrack chest X-ray embedding v1: ImageNet MobileNetV2 fine-tuned on the Radtrack corpus (training "
+                f"Radtrack chest X-ray embedding {name}: ImageNet MobileNetV2 fine-tuned on the Radtrack corpus (training "
                 "patients only) for same-severity neighbours across sources. The graph equalises each image's "
                 "histogram itself (it recovers the grey value from (p - 128) / 128, so mean/std must stay 128), then "
                 f"MobileNetV2 features, then a {args['dims']}-d projection, L2-normalised. See MODEL_CARD.md."
@@ -121,8 +128,8 @@ def main():
             "source": "mobilenet_v2_imagenet@1 (shared/models/mobilenet_v2_imagenet/features.onnx)",
             "sourceSha256": "2b14cba591eaed6743ff59c57ae91c74404f88a8aa488c0a4a02900ed97d1653",
             "conversion": (
-                "features.onnx loaded into PyTorch (models/training/onnx_loader.py, parity 1.3e-5), fine-tuned after "
-                f"tensor {ck.get('cut', '?')} with supervised contrastive (cross-source positives x{args['cross_source_weight']}), "
+                f"features.onnx loaded into PyTorch (models/training/onnx_loader.py, parity 1.3e-5), {trained}, "
+                f"with supervised contrastive (cross-source positives x{args['cross_source_weight']}), "
                 "class-balanced CE, class-conditional source adversary (gradient reversal) and a severity auxiliary; "
                 "exported with torch.onnx (opset 13). Pipeline: models/training/README.md."
             ),
@@ -133,7 +140,8 @@ def main():
             ),
             "createdAt": summary.get("created_at") or __import__("datetime").datetime.utcnow().strftime("%Y-%m-%d"),
             "seed": args["seed"],
-            "cpuSeconds": summary.get("cpu_seconds"),
+            "trainingDevice": summary.get("device", "cpu"),
+            "trainingWallSeconds": round(summary["wall_seconds"]) if "wall_seconds" in summary else None,
         },
         "licence": {
             "spdx": "Apache-2.0",

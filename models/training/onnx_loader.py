@@ -65,8 +65,8 @@ class OnnxConvNet(nn.Module):
                 t, l, bo, r = attrs.get("pads", [0, 0, 0, 0])
                 self.nodes.append(("Conv", [node.input[0]], out, {"key": key, "pad": (l, r, t, bo)}))
             elif node.op_type == "Clip":
-                lo = float(inits[node.input[1]]) if len(node.input) > 1 and node.input[1] else None
-                hi = float(inits[node.input[2]]) if len(node.input) > 2 and node.input[2] else None
+                lo = float(np.asarray(inits[node.input[1]]).reshape(-1)[0]) if len(node.input) > 1 and node.input[1] else None
+                hi = float(np.asarray(inits[node.input[2]]).reshape(-1)[0]) if len(node.input) > 2 and node.input[2] else None
                 self.nodes.append(("Clip", [node.input[0]], out, {"min": lo, "max": hi}))
             elif node.op_type == "Add":
                 self.nodes.append(("Add", list(node.input[:2]), out, {}))

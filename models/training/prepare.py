@@ -25,7 +25,7 @@ from PIL import Image
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_loader import OnnxConvNet  # noqa: E402
-from train import CLASSES, Equalise, augment, clean, person_keys, read_rows  # noqa: E402
+from train import CLASSES, Equalise, augment, clean, person_keys, read_rows, split_validation  # noqa: E402
 
 
 class Stem(torch.nn.Module):
@@ -57,9 +57,7 @@ def main():
 
     rows = read_rows(a.train, [g for g in a.age_groups.split(",") if g] or None)
     keys = person_keys(rows)
-    persons = sorted({keys[r["patient_id"]] for r in rows})
-    random.Random(a.seed).shuffle(persons)
-    val = set(persons[: int(len(persons) * a.val_share)])
+    val = split_validation(rows, keys, a.val_share, a.seed)
     sources = sorted({r["source"] for r in rows})
     out_rows = []
     n = 0

@@ -134,6 +134,13 @@ def person_keys(rows):
     return {r["patient_id"]: find(r["patient_id"]) for r in rows}
 
 
+def split_validation(rows, keys, share, seed):
+    """Validation persons: a seeded share of the training folder's persons (linked ids merged)."""
+    persons = sorted({keys[r["patient_id"]] for r in rows})
+    random.Random(seed).shuffle(persons)
+    return set(persons[: int(len(persons) * share)])
+
+
 def lanczos_224(img: Image.Image) -> Image.Image:
     return img if img.size == (SIZE, SIZE) else img.resize((SIZE, SIZE), Image.LANCZOS)
 
