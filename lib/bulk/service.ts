@@ -340,11 +340,12 @@ export async function cancelJob(
   });
   // Nobody working on it: close it now. Otherwise its worker closes it after the batch in hand.
   const now = await db.job.findUniqueOrThrow({ where: { id: jobId } });
-  if (leaseIsFree(now) && (await acquireLease(db, jobId, ["cancelled"])) === "cancelled") {
+  const lease = leaseIsFree(now) ? await acquireLease(db, jobId, ["cancelled"]) : null;
+  if (lease?.state === "cancelled") {
     try {
       await finishJob(db, jobId, "cancelled", { dataDir, store: ScanStore.forDataDir(dataDir) });
     } finally {
-      await releaseLease(db, jobId).catch(() => {});
+      await releaseLease(db, jobId, lease.token).catch(() => {});
     }
   }
   return { jobId };

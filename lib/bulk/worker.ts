@@ -155,8 +155,9 @@ async function processBatch(
 /** Works on one job for up to sliceMs. "busy": another worker holds it (or it is not runnable). */
 export async function runSlice(jobId: string, options: WorkerOptions = {}): Promise<SliceResult> {
   const r = resolve(options);
-  const state = await acquireLease(r.db, jobId, ["queued", "running", "cancelled"]);
-  if (!state) return "busy";
+  const lease = await acquireLease(r.db, jobId, ["queued", "running", "cancelled"]);
+  if (!lease) return "busy";
+  const { state, token } = lease;
   const deadline = Date.now() + r.sliceMs;
   const pending: Promise<void>[] = [];
   const inFlight = new Set<string>();
@@ -166,7 +167,7 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
   let lost = false;
   // Renewed on a timer too, so a slow batch (a loaded machine, a big DICOM) never lets the lease run out.
   const heartbeat = setInterval(() => {
-    renewLease(r.db, jobId).then(
+    renewLease(r.db, jobId, token).then(
       (status) => {
         if (status === null) lost = true;
       },
@@ -188,7 +189,7 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
     }
     const ctx = await actorContext(r.db, job);
     for (;;) {
-      const status = await renewLease(r.db, jobId);
+      const status = await renewLease(r.db, jobId, token);
       if (status === null || lost) {
         await drain();
         return "busy";
@@ -234,7 +235,7 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
     // Never let the lease go while a batch of ours is still writing.
     await Promise.allSettled(pending);
     clearInterval(heartbeat);
-    await releaseLease(r.db, jobId).catch(() => {});
+    await releaseLease(r.db, jobId, token).catch(() => {});
   }
 }
 
@@ -254,12 +255,13 @@ export async function sweep(options: WorkerOptions = {}): Promise<{ requeued: nu
     if (!leaseIsFree(job)) continue;
     if (job.status === "cancelled") {
       if (job.finishedAt) continue;
-      if ((await acquireLease(r.db, job.id, ["cancelled"])) === "cancelled") {
+      const lease = await acquireLease(r.db, job.id, ["cancelled"]);
+      if (lease?.state === "cancelled") {
         try {
           await finishJob(r.db, job.id, "cancelled", r);
           closed++;
         } finally {
-          await releaseLease(r.db, job.id).catch(() => {});
+          await releaseLease(r.db, job.id, lease.token).catch(() => {});
         }
       }
       continue;

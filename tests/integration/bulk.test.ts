@@ -20,6 +20,7 @@ import {
   type CheckResult,
 } from "@/lib/bulk/service";
 import { stagingDir } from "@/lib/bulk/staging";
+import { acquireLease, releaseLease, renewLease, type LeaseToken } from "@/lib/bulk/lease";
 import { runSlice, startBulkWorker, stopBulkWorker, sweep } from "@/lib/bulk/worker";
 import { DuplicateScanError, ingestScans } from "@/lib/scans/ingest";
 import { ScanStore } from "@/lib/storage/scan-store";
@@ -433,6 +434,23 @@ describe("bulk upload", () => {
     expect(batchTries).toBe(1);
     expect(fallback.map((o) => o.ok)).toEqual([true, true]);
     expect(await t.db.scan.count()).toBe(before + 4);
+  });
+
+  it("gives each holder in one process a lease of its own (a slice and a cancel never share one)", async () => {
+    const job = await t.db.job.create({ data: { type: "bulk-upload", status: "running" } });
+    const first = await acquireLease(t.db, job.id, ["running"]);
+    expect(first?.state).toBe("running");
+    // Same process, second holder (the sweeper, an administrator's cancel): refused while the first holds it.
+    expect(await acquireLease(t.db, job.id, ["running", "cancelled"])).toBeNull();
+    const stranger = first!.token.replace(/[^:]+$/, "00000000") as LeaseToken;
+    expect(await renewLease(t.db, job.id, stranger)).toBeNull();
+    await releaseLease(t.db, job.id, stranger);
+    expect((await t.db.job.findUniqueOrThrow({ where: { id: job.id } })).leaseOwner).toBe(first!.token);
+    expect(await renewLease(t.db, job.id, first!.token)).toBe("running");
+    await releaseLease(t.db, job.id, first!.token);
+    const second = await acquireLease(t.db, job.id, ["running"]);
+    expect(second?.token).not.toBe(first!.token);
+    await t.db.job.delete({ where: { id: job.id } });
   });
 
   it("cancels a queued job: nothing more is processed, the rest is reported as cancelled", async () => {
