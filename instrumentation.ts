@@ -1,17 +1,18 @@
-// Runs once when a Next.js server process starts. The bulk upload worker (lib/bulk/worker.ts) lives in the server
-// process: one per process, sharing the process's one ONNX session. Not during `next build`, not in the edge runtime,
+// Runs once when a Next.js server process starts. The bulk upload worker (lib/bulk/worker.ts) and the drift worker
+// (lib/timeline/drift-queue.ts) live in the server process: one each per process, sharing its one ONNX session. Not during `next build`, not in the edge runtime,
 // and not when RADTRACK_BULK_WORKER=0 (a deployment that runs web servers without workers).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   if (process.env.RADTRACK_BULK_WORKER === "0" || !process.env.DATABASE_URL) return;
   const { startBulkWorker } = await import("./lib/bulk/worker");
+  const { startDriftWorker } = await import("./lib/timeline/drift-queue");
   // Not awaited: the server must not wait for the queue (or a database that is still starting) to serve pages.
   const start = () =>
-    startBulkWorker().then(
-      () => console.log("[radtrack] bulk upload worker started"),
+    Promise.all([startBulkWorker(), startDriftWorker()]).then(
+      () => console.log("[radtrack] bulk upload and drift workers started"),
       (error: unknown) => {
-        console.error("[radtrack] bulk upload worker did not start (retrying in 10 s):", (error as Error).message);
+        console.error("[radtrack] background workers did not start (retrying in 10 s):", (error as Error).message);
         setTimeout(start, 10_000).unref();
       },
     );

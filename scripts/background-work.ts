@@ -2,13 +2,14 @@
 // process that calls it, and the launcher's main thread serves the embedded database, which must not stall.
 //   1. re-embeds stored scans that have no vector of the active model (after a model switch);
 //   2. on the embedded default (or RADTRACK_DEMO_DATA=1), imports the reference corpus and the demo patients;
-//   3. brings every patient's drift summary up to date.
+//   3. asks the server's drift worker to bring every patient's drift up to date (lib/timeline/drift-queue.ts).
 import { loadConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
+import { stopJobQueue } from "@/lib/jobs/boss";
 import { seedEmbeddedDefaults } from "@/lib/reference/demo";
 import { activeModel } from "@/lib/scans/active-model";
 import { reembedMissing, scansMissingEmbedding } from "@/lib/scans/reembed";
-import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
 
 const log = (line: string) => console.log(`[radtrack] ${line}`);
 const cfg = loadConfig();
@@ -21,11 +22,12 @@ try {
     log(`${missing} scans have no vector of ${model.id} yet: re-embedding them in the background`);
     const summary = await reembedMissing(db, model, { log });
     log(`re-embedding done: ${summary.embedded} scans, ${summary.failed.length} failed`);
+    await requestDriftRefresh(`re-embedding for ${model.id}`);
   }
   if (process.env.RADTRACK_DEMO_DATA === "1") await seedEmbeddedDefaults(db, cfg.corpusDir, log);
-  await refreshStaleSummaries(db, { log });
 } catch (error) {
   log(`background work stopped: ${(error as Error).message}`);
 } finally {
+  await stopJobQueue();
   await db.$disconnect();
 }

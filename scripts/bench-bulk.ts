@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { ActionContext } from "@/lib/actions/define-action";
-import { stopQueue } from "@/lib/bulk/queue";
+import { stopJobQueue } from "@/lib/jobs/boss";
 import { checkDraft, createDraft, jobProgress, receiveChunk, submitJob } from "@/lib/bulk/service";
 import { startBulkWorker, stopBulkWorker } from "@/lib/bulk/worker";
 import { buildZip } from "@/lib/bulk/zip-writer";
@@ -112,7 +112,7 @@ try {
   );
 } finally {
   await stopBulkWorker();
-  await stopQueue();
+  await stopJobQueue();
   await t.close();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
+import { stopJobQueue } from "@/lib/jobs/boss";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
 import { includePediatricFromEnv } from "@/lib/reference/plan";
@@ -18,6 +19,7 @@ import { seedEmbeddedDefaults } from "@/lib/reference/demo";
 import { importReferenceLibrary, type IndexStrategy } from "@/lib/reference/import";
 import { createProgressReporter, formatDuration } from "@/lib/reference/progress";
 import { SKIP_REASONS, type SkippedRow } from "@/lib/reference/plan";
+import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -55,6 +57,7 @@ if (values["seed-defaults"]) {
   await seedEmbeddedDefaults(seedDb, positionals[0] ? path.resolve(positionals[0]) : cfg.corpusDir, (line) =>
     console.log(`[radtrack] ${line}`),
   );
+  await stopJobQueue();
   await seedDb.$disconnect();
   process.exit(0);
 }
@@ -123,10 +126,18 @@ try {
       `done in ${formatDuration(summary.seconds)}`,
     ].join("\n"),
   );
+  // A server on this database recomputes the patients' drift against the new library; on the embedded database
+  // the server is stopped now and catches up when it starts.
+  if (cfg.databaseUrl && (summary.imported > 0 || summary.vectorsAdded > 0)) {
+    if (await requestDriftRefresh("reference import", { url: cfg.databaseUrl })) {
+      console.log("patients' drift will be recomputed in the background by the server");
+    }
+  }
 } catch (error) {
   console.error(`\nimport failed: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
+  await stopJobQueue();
   await db.$disconnect();
   await embedded?.stop();
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Db } from "@/lib/db/client";
 import type { BulkItemStatus, JobStatus } from "@/lib/db/generated/enums";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
 import { removeStaging } from "./staging";
 
 export const BULK_JOB_TYPE = "bulk-upload";
@@ -87,4 +88,6 @@ export async function finishJob(
   });
   await removeStaging(options.dataDir, jobId);
   await removeOrphans(db, jobId, options.store);
+  // The patients who got scans need their drift summaries (the patient list) brought up to date.
+  if (counts.stored > 0) await requestDriftRefresh(`bulk job ${jobId}`);
 }

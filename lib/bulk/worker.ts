@@ -17,7 +17,7 @@ import { DuplicateScanError, ingestScans, type IngestInput } from "@/lib/scans/i
 import { ScanStore } from "@/lib/storage/scan-store";
 import { BULK_JOB_TYPE, finishJob, refreshProgress } from "./finish";
 import { acquireLease, LEASE_MS, leaseIsFree, releaseLease, renewLease } from "./lease";
-import { BULK_QUEUE, enqueueBulkJob, queue } from "./queue";
+import { BULK_QUEUE, bulkQueue, enqueueBulkJob } from "./queue";
 import { itemPath, removeStaging, stagedJobIds, stagingOlderThan } from "./staging";
 
 export interface WorkerOptions {
@@ -315,7 +315,7 @@ type Holder = typeof globalThis & { [KEY]?: Promise<() => Promise<void>> };
 export function startBulkWorker(options: WorkerOptions = {}): Promise<() => Promise<void>> {
   const holder = globalThis as Holder;
   holder[KEY] ??= (async () => {
-    const boss = await queue();
+    const boss = await bulkQueue();
     let workerId = "";
     workerId = await boss.work<{ jobId: string }>(
       BULK_QUEUE,

@@ -6,6 +6,7 @@ import type { PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { activeModel } from "@/lib/scans/active-model";
+import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
 import { DuplicateScanError, ingestScan, scanStore, sha256Of } from "@/lib/scans/ingest";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { DEFAULT_DEMO_PATIENTS, selectDemoPatients, type DemoPatientPlan } from "./demo-selection";
@@ -189,6 +190,9 @@ export async function seedEmbeddedDefaults(
       log(`demo patients: ${result.demo.patientsCreated} created, ${result.demo.scansAdded} scans added`);
     }
     for (const p of result.demo.problems) log(`demo data: ${p.id}: ${p.reason}`);
+    if ((result.reference?.imported ?? 0) > 0 || result.demo.scansAdded > 0) {
+      await requestDriftRefresh("reference library / demo data seeded");
+    }
   } catch (error) {
     log(`seeding the reference library / demo data failed: ${error instanceof Error ? error.message : String(error)}`);
   }

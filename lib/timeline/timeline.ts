@@ -123,28 +123,64 @@ async function storeSummary(
 }
 
 /**
- * Brings every patient's summary up to date with the active model and reference library. Run in the background
- * after a reference import or a model switch; the patient list shows stale rows as such until it has run.
+ * Patients whose summary is out of date: none yet, another model or library state, or a scan with a vector of the
+ * active model but no assessment for it (a new upload, a bulk job, the end of a re-embedding).
+ */
+async function stalePatients(db: Db, ctx: Context, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT p."id" FROM "patients" p
+    LEFT JOIN "patient_summaries" ps ON ps."patient_id" = p."id"
+    WHERE ps."patient_id" IS NULL
+       OR ps."model_id" <> ${ctx.model.id}
+       OR ps."library_stamp" <> ${ctx.stamp}
+       OR (EXISTS (SELECT 1 FROM "reference_labels") AND EXISTS (
+         SELECT 1 FROM "scans" s
+         JOIN "embeddings" e ON e."scan_id" = s."id" AND e."model_id" = ${ctx.model.id}
+         LEFT JOIN "scan_assessments" a
+           ON a."scan_id" = s."id" AND a."model_id" = ${ctx.model.id} AND a."library_stamp" = ${ctx.stamp}
+         WHERE s."patient_id" = p."id" AND a."scan_id" IS NULL))
+    ORDER BY p."id"
+    LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** How many patients' drift is out of date (the admin status page). */
+export async function countStaleSummaries(db: Db): Promise<number> {
+  return (await stalePatients(db, await context(db), 1_000_000)).length;
+}
+
+/**
+ * Brings every patient's summary up to date with the active model, the reference library and the patient's scans,
+ * `batch` patients at a time. Run by the drift queue (lib/timeline/drift-queue.ts) after whatever changed them.
  */
 export async function refreshStaleSummaries(
   db: Db,
-  options: { limit?: number; log?: (line: string) => void } = {},
+  options: { limit?: number; batch?: number; log?: (line: string) => void } = {},
 ): Promise<number> {
   const log = options.log ?? (() => {});
-  const ctx = await context(db);
-  const stale = await db.patient.findMany({
-    take: options.limit,
-    where: {
-      OR: [
-        { summary: null },
-        { summary: { OR: [{ modelId: { not: ctx.model.id } }, { libraryStamp: { not: ctx.stamp } }] } },
-      ],
-    },
-    select: { id: true },
-  });
-  for (const p of stale) await patientTimeline(db, p.id, ctx);
-  if (stale.length) log(`recomputed the drift of ${stale.length} patients`);
-  return stale.length;
+  const batch = Math.max(1, options.batch ?? 100);
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let done = 0;
+  // Each patient once per run: one whose scans cannot all be assessed stays "stale" and must not loop forever.
+  const seen = new Set<string>();
+  while (done < limit) {
+    // Read again each round: the library or the model may change while this runs.
+    const ctx = await context(db);
+    const ids = (await stalePatients(db, ctx, Math.min(batch, limit - done) + seen.size)).filter((id) => !seen.has(id));
+    if (ids.length === 0) break;
+    for (const id of ids.slice(0, limit - done)) {
+      seen.add(id);
+      try {
+        await patientTimeline(db, id, ctx);
+        done++;
+      } catch (error) {
+        // One patient's failure (a scan whose vector went missing) must not stop everyone else's refresh.
+        log(`drift of patient ${id} not recomputed: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (done) log(`recomputed the drift of ${done} patients`);
+  return done;
 }
 
 export async function currentStamps(db: Db): Promise<Context> {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionContext } from "@/lib/actions/define-action";
 import { hashPassword } from "@/lib/auth/password";
-import { stopQueue } from "@/lib/bulk/queue";
+import { stopJobQueue } from "@/lib/jobs/boss";
 import {
   cancelJob,
   checkDraft,
@@ -59,7 +59,7 @@ describe("bulk upload", () => {
   });
   afterAll(async () => {
     await stopBulkWorker();
-    await stopQueue();
+    await stopJobQueue();
     await t.close();
     await rm(dataDir, { recursive: true, force: true });
   });

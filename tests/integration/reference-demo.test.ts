@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopJobQueue } from "@/lib/jobs/boss";
 import { neighboursOfScan } from "@/lib/neighbours";
 import { DEMO_BASE_DATE, seedEmbeddedDefaults, type SeedResult } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable, type CorpusSubset } from "@/lib/reference/test-support/corpus-subset";
@@ -37,6 +38,7 @@ describe("embedded defaults: reference library and demo patients", () => {
   });
 
   afterAll(async () => {
+    await stopJobQueue(); // seeding asked the drift queue for a refresh
     await corpus?.remove();
     await rm(dataDir, { recursive: true, force: true });
     await t?.close();

@@ -3,12 +3,14 @@ import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { embeddingStatus } from "@/lib/embedding";
 import { scansMissingEmbedding } from "@/lib/scans/reembed";
+import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
+import { countStaleSummaries } from "@/lib/timeline/timeline";
 
 export const metadata: Metadata = { title: "System status" };
 
 export default async function StatusPage() {
   await requirePageActor(["admin"]);
-  const [status, byClass, models, patients, scans] = await Promise.all([
+  const [status, byClass, models, patients, scans, staleDrift, pendingDrift] = await Promise.all([
     embeddingStatus(),
     db().referenceLabel.groupBy({ by: ["class"], _count: { _all: true } }),
     db().model.findMany({
@@ -17,7 +19,10 @@ export default async function StatusPage() {
     }),
     db().patient.count(),
     db().scan.count({ where: { patientId: { not: null } } }),
+    countStaleSummaries(db()).catch(() => null),
+    pendingDriftRefreshes(),
   ]);
+  const drift = driftWorkerState();
   const count = (c: string) => byClass.find((b) => b.class === c)?._count._all ?? 0;
   const missing = status.state === "ready" ? await scansMissingEmbedding(db(), status.modelId) : null;
   return (
@@ -72,6 +77,30 @@ export default async function StatusPage() {
           </dd>
         </dl>
         <p className="muted">Import a corpus folder with `npm run import:reference -- &lt;folder&gt;`.</p>
+      </section>
+      <section className="panel" aria-labelledby="drift-heading">
+        <h2 id="drift-heading">Drift recomputation</h2>
+        <dl className="facts">
+          <dt>Worker in this server</dt>
+          <dd>{drift.started ? "running" : "not started (RADTRACK_BULK_WORKER=0 or no job queue)"}</dd>
+          <dt>Patients whose drift is out of date</dt>
+          <dd>{staleDrift === null ? "unknown" : staleDrift === 0 ? "none" : staleDrift}</dd>
+          <dt>Queued runs</dt>
+          <dd>{pendingDrift === null ? "unknown (job queue unavailable)" : pendingDrift}</dd>
+          <dt>Current run</dt>
+          <dd>{drift.running ? `since ${drift.running.startedAt} (${drift.running.reason})` : "none"}</dd>
+          <dt>Last run</dt>
+          <dd>
+            {drift.last
+              ? `${drift.last.startedAt}: ${drift.last.patients} patients in ${drift.last.seconds.toFixed(1)} s ` +
+                `(${drift.last.reason})${drift.last.error ? `; failed: ${drift.last.error}` : ""}`
+              : "none since the server started"}
+          </dd>
+        </dl>
+        <p className="muted">
+          Severity values are recomputed after a reference import, a model change or a bulk upload; each stored value
+          records the model it came from.
+        </p>
       </section>
       <section className="panel" aria-labelledby="models-heading">
         <h2 id="models-heading">Registered models</h2>
