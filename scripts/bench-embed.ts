@@ -7,7 +7,6 @@
 // Plain Node modules only (no Next imports), so it also runs bundled:
 //   esbuild scripts/bench-embed.ts --bundle --platform=node --format=esm --external:onnxruntime-node --external:sharp
 import { execFileSync } from "node:child_process";
-import { mkdir, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +17,7 @@ import { createEmbedder } from "../lib/embedding/embedder";
 import { createPreprocessor } from "../lib/embedding/preprocess";
 import { embeddingSettings } from "../lib/embedding/settings";
 import type { GreyImage } from "../lib/embedding/types";
+import { writeResultFile } from "./bench-results";
 
 const DEFAULT_BATCH_SIZES = "1,16";
 type Stage = "preprocess" | "inference" | "both";
@@ -194,11 +194,7 @@ async function main(): Promise<void> {
     })),
   );
 
-  await mkdir(path.dirname(outFile), { recursive: true });
-  // Write-then-rename: an interrupted run never leaves a half-written results file.
-  const tmp = `${outFile}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
-  await rename(tmp, outFile);
+  await writeResultFile(outFile, result);
   console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
 }
 

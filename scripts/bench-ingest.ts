@@ -9,7 +9,7 @@
 // bench/results/ingest.json (PGlite) or bench/results/ingest-postgres.json, so both databases' runs are kept.
 //
 //   npm run bench:ingest -- [--bulk 1000] [--uploads 30] [--depth 2]   (--depth 1: no batch overlap, for comparison)
-import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +22,7 @@ import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/lib/referenc
 import { activeModel } from "@/lib/scans/active-model";
 import { ingestScan } from "@/lib/scans/ingest";
 import { createTestDatabase } from "@/tests/support/test-database";
+import { machine, writeResult } from "./bench-results";
 
 const { values } = parseArgs({
   options: {
@@ -103,7 +104,7 @@ try {
   const out = {
     benchmark: "ingest",
     date: new Date().toISOString(),
-    machine: { cpuModel: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadAverage1m: os.loadavg()[0] },
+    machine: machine(),
     database: t.kind,
     model: model.id,
     provider: status.state === "ready" ? status.provider : "unknown",
@@ -137,10 +138,7 @@ try {
     { measure: "upload→neighbours p95 ms", value: out.singleUpload.p95Ms },
   ]);
   console.log("import steps, busy ms per film:", out.bulk.busyMsPerFilm);
-  await mkdir("bench/results", { recursive: true });
-  const file = `bench/results/${t.kind === "postgres" ? "ingest-postgres" : "ingest"}.json`;
-  await writeFile(`${file}.tmp`, JSON.stringify(out, null, 2) + "\n");
-  await rename(`${file}.tmp`, file);
+  const file = await writeResult(t.kind === "postgres" ? "ingest-postgres" : "ingest", out);
   console.log(`wrote ${file}`);
 } finally {
   await t.close();

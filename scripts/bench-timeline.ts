@@ -5,7 +5,7 @@
 //
 //   npm run bench:timeline -- [--scans 50] [--loads 20]
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +19,7 @@ import { makeCorpusSubset, realCorpusDir } from "@/lib/reference/test-support/co
 import { ingestScan } from "@/lib/scans/ingest";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";
+import { machine, writeResult } from "./bench-results";
 
 const { values } = parseArgs({
   options: { scans: { type: "string", default: "50" }, loads: { type: "string", default: "20" } },
@@ -134,7 +135,7 @@ try {
 const out = {
   benchmark: "timeline",
   date: new Date().toISOString(),
-  machine: { cpuModel: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadAverage1m: os.loadavg()[0] },
+  machine: machine(),
   scans: scanCount,
   loads,
   firstContentfulPaintMs: { p50: Math.round(percentile(fcp, 50)), p95: Math.round(percentile(fcp, 95)) },
@@ -145,8 +146,5 @@ console.table([
   { measure: "first contentful paint (ms)", p50: out.firstContentfulPaintMs.p50, p95: out.firstContentfulPaintMs.p95 },
   { measure: "interactive (ms)", p50: out.interactiveMs.p50, p95: out.interactiveMs.p95 },
 ]);
-await mkdir("bench/results", { recursive: true });
-await writeFile("bench/results/timeline.json.tmp", JSON.stringify(out, null, 2) + "\n");
-await rename("bench/results/timeline.json.tmp", "bench/results/timeline.json");
-console.log("wrote bench/results/timeline.json");
+console.log(`wrote ${await writeResult("timeline", out)}`);
 process.exit(0);

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   batchSize?: number;
   /** Milliseconds per step are added here (scripts/bench-bulk.ts). */
   timings?: Record<string, number>;
+  /** Batches in flight at once (default 2: one embeds while the other writes; 1 for comparison in benchmarks). */
+  pipelineDepth?: number;
 }
 
 interface Resolved {
@@ -40,6 +42,7 @@ interface Resolved {
   store: ScanStore;
   sliceMs: number;
   batchSize: number;
+  pipelineDepth: number;
 }
 
 function resolve(options: WorkerOptions): Resolved {
@@ -51,13 +54,11 @@ function resolve(options: WorkerOptions): Resolved {
     sliceMs: options.sliceMs ?? 60_000,
     batchSize: options.batchSize ?? embeddingSettings().batchSize,
     timings: options.timings,
+    pipelineDepth: Math.max(1, options.pipelineDepth ?? 2),
   };
 }
 
 export type SliceResult = "done" | "more" | "busy";
-
-/** Batches a worker has in flight at once. */
-const PIPELINE_DEPTH = 2;
 
 async function actorContext(db: Db, job: { createdBy: string | null; payload: unknown }): Promise<PublicActionContext> {
   const user = job.createdBy ? await db.user.findUnique({ where: { id: job.createdBy } }) : null;
@@ -221,7 +222,7 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
       });
       batch.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       pending.push(batch);
-      if (pending.length >= PIPELINE_DEPTH) {
+      if (pending.length >= r.pipelineDepth) {
         await pending.shift();
         await refreshProgress(r.db, jobId);
       }
