@@ -11,6 +11,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { ActionContext } from "@/lib/actions/define-action";
 import { stopJobQueue } from "@/lib/jobs/boss";
@@ -84,6 +85,9 @@ try {
 
   const timings: Record<string, number> = {};
   await startBulkWorker({ db: t.db, dataDir, timings, pipelineDepth: depth });
+  // How long the main thread (the server's, in production) is kept from answering anything else during the job.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   t0 = performance.now();
   await submitJob(t.db, { jobId, createPatients: false }, ctx);
   let p;
@@ -93,6 +97,8 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   const queueSeconds = seconds(t0);
+  loopDelay.disable();
+  const delayMs = (q: number) => Number((loopDelay.percentile(q) / 1e6).toFixed(0));
   if (p.stored !== n) throw new Error(`job ended ${p.status} with ${p.stored} of ${n} stored`);
   await stopBulkWorker();
   t0 = performance.now();
@@ -100,6 +106,7 @@ try {
   const embedAfter = seconds(t0);
   const embedSeconds = (embedBefore + embedAfter) / 2;
 
+  const status = await embeddingStatus();
   const rate = (s: number) => (n / s).toFixed(1).padStart(8);
   console.log(
     `\nbulk bench: ${n} corpus JPEGs, ${t.kind}, EMBED_BATCH=${settings.batchSize}, ` +
@@ -121,10 +128,13 @@ try {
       .join(", ")}`,
   );
   console.log(
+    `event-loop delay during the job: p50 ${delayMs(50)} ms, p99 ${delayMs(99)} ms, max ${delayMs(100)} ms ` +
+      `(inference on ${status.state === "ready" ? status.inferenceThread : "?"} thread)`,
+  );
+  console.log(
     `queue rate / embed-only rate: ${(embedSeconds / queueSeconds).toFixed(2)}; ` +
       `/ decode+embed rate: ${((decodeSeconds + embedSeconds) / queueSeconds).toFixed(2)}`,
   );
-  const status = await embeddingStatus();
   const file = await writeResult(t.kind === "postgres" ? "bulk-postgres" : "bulk", {
     benchmark: "bulk",
     date: new Date().toISOString(),
@@ -143,6 +153,8 @@ try {
     ratio: Number((embedSeconds / queueSeconds).toFixed(2)),
     target: "ratio ≥ 0.80",
     uploadChecksSeconds: Number(checkSeconds.toFixed(1)),
+    inferenceThread: status.state === "ready" ? status.inferenceThread : "unknown",
+    eventLoopDelayMs: { p50: delayMs(50), p99: delayMs(99), max: delayMs(100) },
     workerBusyMsPerScan: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number((v / n).toFixed(1))])),
   });
   console.log(`wrote ${file}`);

@@ -2,6 +2,7 @@
 // batcher in front of it, so every request (single or list) shares the same session and the same queue.
 import { BoundedBatcher, type BatcherStats } from "./batcher";
 import { openEmbeddingEngine, type EmbeddingEngine } from "./engine";
+import { openThreadedEngine } from "./inference-thread";
 import { errorMessage } from "./errors";
 import { createPreprocessor, type Preprocessor } from "./preprocess";
 import type { EmbeddingLog, ExecutionProvider, RequestedProvider } from "./providers";
@@ -21,6 +22,7 @@ export type EmbeddingStatus =
       /** ISO 8601. */
       sessionCreatedAt: string;
       threads: number;
+      inferenceThread: "worker" | "main";
       batchSize: number;
       modelDir: string;
       onnxPath: string;
@@ -60,7 +62,8 @@ export function createEmbedder(settings: EmbeddingSettings, log: EmbeddingLog = 
   let loading: Promise<Loaded> | undefined;
 
   function load(): Promise<Loaded> {
-    loading ??= openEmbeddingEngine({ ...settings, log }).then(
+    const open = settings.inferenceThread ? openThreadedEngine : openEmbeddingEngine;
+    loading ??= open({ ...settings, log }).then(
       (engine) => ({ engine, preprocessor: createPreprocessor(engine.descriptor) }),
       (error: unknown) => {
         // Not cached: after the configuration is fixed the next request retries instead of failing forever.
@@ -129,6 +132,7 @@ export function createEmbedder(settings: EmbeddingSettings, log: EmbeddingLog = 
           ...(engine.fallbackReason ? { fallbackReason: engine.fallbackReason } : {}),
           sessionCreatedAt: engine.sessionCreatedAt.toISOString(),
           threads: engine.threads,
+          inferenceThread: engine.thread,
           batchSize: settings.batchSize,
           modelDir: engine.modelDir,
           onnxPath: engine.onnxPath,

@@ -32,6 +32,8 @@ export interface EmbeddingEngine {
   readonly threads: number;
   /** Largest batch the graph accepts in one run. */
   readonly maxBatch: number;
+  /** Where `session.run` executes: a worker thread (inference-thread.ts) or the thread that opened the engine. */
+  readonly thread: "worker" | "main";
   /** `input` holds `count` preprocessed images (NCHW); returns one checked, unit-length vector each. */
   infer(input: Float32Array, count: number): Promise<Float32Array[]>;
   release(): Promise<void>;
@@ -130,6 +132,7 @@ export async function openEmbeddingEngine(options: EngineOptions): Promise<Embed
     sessionCreatedAt: new Date(),
     threads: options.threads,
     maxBatch,
+    thread: "main",
     async infer(input, count) {
       const per = input.length / Math.max(count, 1);
       const vectors: Float32Array[] = [];

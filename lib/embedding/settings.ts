@@ -18,6 +18,8 @@ export interface EmbeddingSettings {
   maxPending: number;
   /** Most callers allowed to wait for admission; beyond it requests are refused (back-pressure). */
   maxWaiting: number;
+  /** Run inference in a worker thread (EMBED_INFERENCE_THREAD, default 1), keeping the main thread responsive. */
+  inferenceThread: boolean;
 }
 
 function intSetting(env: EnvLike, name: string, fallback: number, max: number): number {
@@ -28,6 +30,14 @@ function intSetting(env: EnvLike, name: string, fallback: number, max: number): 
     throw new EmbeddingConfigError(`${name} must be a whole number from 1 to ${max}; got "${raw}"`);
   }
   return value;
+}
+
+function flagSetting(env: EnvLike, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new EmbeddingConfigError(`${name} must be 1 or 0; got "${env[name]}"`);
 }
 
 /** Plain string map: Next's typings make NODE_ENV mandatory on ProcessEnv, which tests and scripts do not need. */
@@ -50,5 +60,6 @@ export function embeddingSettings(env?: EnvLike, cwd: string = process.cwd()): E
     batchSize,
     maxPending,
     maxWaiting: intSetting(source, "EMBED_MAX_WAITING", 1024, 1_000_000),
+    inferenceThread: flagSetting(source, "EMBED_INFERENCE_THREAD", true),
   };
 }

@@ -51,6 +51,8 @@ export default async function StatusPage() {
             <dd>
               {status.threads} / {status.batchSize}
             </dd>
+            <dt>Inference runs on</dt>
+            <dd>{status.inferenceThread === "worker" ? "a worker thread" : "the server's main thread"}</dd>
             <dt>Session created</dt>
             <dd>{status.sessionCreatedAt}</dd>
             <dt>Scans without a vector of this model</dt>
