@@ -23,7 +23,7 @@ import { embeddingSettings, embeddingStatus, embedImages } from "@/lib/embedding
 import { decodeScan } from "@/lib/image";
 import { activeModel } from "@/lib/scans/active-model";
 import { createTestDatabase } from "@/tests/support/test-database";
-import { machine, writeResult } from "./bench-results";
+import { resultHeader, writeResult } from "./bench-results";
 
 const { values } = parseArgs({ options: { n: { type: "string", default: "500" }, depth: { type: "string" } } });
 const n = Number(values.n);
@@ -136,12 +136,11 @@ try {
       `/ decode+embed rate: ${((decodeSeconds + embedSeconds) / queueSeconds).toFixed(2)}`,
   );
   const file = await writeResult(t.kind === "postgres" ? "bulk-postgres" : "bulk", {
-    benchmark: "bulk",
-    date: new Date().toISOString(),
-    machine: machine(),
-    database: t.kind,
-    model: model.id,
-    provider: status.state === "ready" ? status.provider : "unknown",
+    ...resultHeader("bulk", {
+      database: t.kind,
+      model: model.id,
+      provider: status.state === "ready" ? status.provider : "unknown",
+    }),
     scans: n,
     embedBatch: settings.batchSize,
     pipelineDepth: depth ?? 2,

@@ -22,7 +22,7 @@ import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/lib/referenc
 import { activeModel } from "@/lib/scans/active-model";
 import { ingestScan } from "@/lib/scans/ingest";
 import { createTestDatabase } from "@/tests/support/test-database";
-import { machine, writeResult } from "./bench-results";
+import { resultHeader, writeResult } from "./bench-results";
 
 const { values } = parseArgs({
   options: {
@@ -102,12 +102,11 @@ try {
 
   const status = await embeddingStatus();
   const out = {
-    benchmark: "ingest",
-    date: new Date().toISOString(),
-    machine: machine(),
-    database: t.kind,
-    model: model.id,
-    provider: status.state === "ready" ? status.provider : "unknown",
+    ...resultHeader("ingest", {
+      database: t.kind,
+      model: model.id,
+      provider: status.state === "ready" ? status.provider : "unknown",
+    }),
     bulk: {
       films: summary.imported,
       seconds: Number(bulkSeconds.toFixed(1)),

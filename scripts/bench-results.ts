@@ -12,6 +12,21 @@ export function machine(): { cpuModel: string; cores: number; loadAverage1m: num
   };
 }
 
+/** The fields every in-process benchmark of the app starts its results with. */
+export function resultHeader(
+  benchmark: string,
+  run: { database: string; model: string; provider: string },
+): {
+  benchmark: string;
+  date: string;
+  machine: ReturnType<typeof machine>;
+  database: string;
+  model: string;
+  provider: string;
+} {
+  return { benchmark, date: new Date().toISOString(), machine: machine(), ...run };
+}
+
 export async function writeResultFile(file: string, result: object): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(result, null, 2) + "\n");

@@ -89,6 +89,9 @@ function sessionOptions(provider: ExecutionProvider, threads: number): Inference
     graphOptimizationLevel: "all",
     // Warnings from ORT are noise here; real failures surface as exceptions with our own message.
     logSeverityLevel: 3,
+    // Idle intra-op threads sleep instead of spinning: the cores are shared with decoding, renditions and the
+    // database, and spinning took them away (bench:bulk, 300 scans: 38.3 vs 34.6 scans/s, embed-only unchanged).
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   };
 }
 
