@@ -1,10 +1,11 @@
 // Timeline page speed in a real browser: a patient with 50 scans (real corpus films, 36 neighbours each from a
 // reference library), loaded 20 times in Chromium. Reports first contentful paint and "interactive" (the chart drawn
 // and the page hydrated: the canvas exists and a scan link responds) as p50/p95. Writes bench/results/timeline.json.
-// Bulk throughput through the queue is `npm run bench:bulk -- --n 500` (same embed-only comparison).
+// Then, unless --bulk 0, bulk throughput through the queue for --bulk scans against the embed-only rate: it runs
+// scripts/bench-bulk.ts (also `npm run bench:bulk`), which writes bench/results/bulk.json.
 //
-//   npm run bench:timeline -- [--scans 50] [--loads 20]
-import { spawn } from "node:child_process";
+//   npm run bench:timeline -- [--scans 50] [--loads 20] [--bulk 500]
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -22,7 +23,11 @@ import { e2eCorpus } from "@/tests/support/e2e-corpus";
 import { machine, writeResult } from "./bench-results";
 
 const { values } = parseArgs({
-  options: { scans: { type: "string", default: "50" }, loads: { type: "string", default: "20" } },
+  options: {
+    scans: { type: "string", default: "50" },
+    loads: { type: "string", default: "20" },
+    bulk: { type: "string", default: "500" },
+  },
 });
 const scanCount = Number(values.scans);
 const loads = Number(values.loads);
@@ -147,4 +152,11 @@ console.table([
   { measure: "interactive (ms)", p50: out.interactiveMs.p50, p95: out.interactiveMs.p95 },
 ]);
 console.log(`wrote ${await writeResult("timeline", out)}`);
+if (values.bulk !== "0") {
+  // Same runtime (tsx's loader flags are in execArgv), its own process: a clean embedding session and database.
+  const bulk = spawnSync(process.execPath, [...process.execArgv, "scripts/bench-bulk.ts", "--n", values.bulk!], {
+    stdio: "inherit",
+  });
+  process.exit(bulk.status ?? 1);
+}
 process.exit(0);
