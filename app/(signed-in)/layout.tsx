@@ -21,6 +21,7 @@ export default async function SignedInLayout({ children }: { children: React.Rea
             <>
               <Link href="/admin/users">Users</Link>
               <Link href="/admin/bulk">Bulk upload</Link>
+              <Link href="/admin/reference">Reference library</Link>
               <Link href="/admin/tokens">API tokens</Link>
               <Link href="/admin/status">Status</Link>
               <Link href="/admin/audit">Audit log</Link>

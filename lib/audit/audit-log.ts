@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   "scan.viewed",
   "neighbours.viewed",
   "reference.imported",
+  "reference.relabelled",
   "token.created",
   "token.revoked",
   "model.activated",

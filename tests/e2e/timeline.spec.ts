@@ -126,3 +126,30 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   expect(await seriousViolations(page)).toEqual([]);
   await page.screenshot({ path: testInfo.outputPath("patient-list.png"), fullPage: true });
 });
+
+test("an admin corrects a reference label in the library; the change is audited", async ({ page }) => {
+  await signIn(page, adminEmail, adminPassword);
+  await page.getByRole("link", { name: "Reference library" }).click();
+  await expect(page.getByRole("heading", { name: "Reference library" })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByLabel("Class", { exact: true }).selectOption("severe");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/class=severe/);
+  const id = (await page.locator("table tbody tr").first().locator("td").nth(1).innerText()).trim();
+
+  // Filtered by id, so the row stays on the page whatever its class becomes.
+  const relabel = async (to: string) => {
+    await page.goto(`/admin/reference?q=${encodeURIComponent(id)}`);
+    const row = page.locator("table tbody tr").filter({ has: page.getByRole("cell", { name: id, exact: true }) });
+    await row.getByLabel(`Class of ${id}`).selectOption(to);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await row.getByRole("button", { name: "Save" }).click();
+    await expect(row.getByRole("status")).toHaveText("Saved.");
+  };
+  await relabel("infected");
+  await page.goto("/admin/audit?action=reference.relabelled");
+  await expect(page.locator("table tbody tr").first()).toContainText(id);
+  await expect(page.locator("table tbody tr").first()).toContainText('"to":"infected"');
+  // Put it back: later runs and readers of this library see the corpus label.
+  await relabel("severe");
+});

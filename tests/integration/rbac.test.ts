@@ -54,6 +54,11 @@ const TABLE: Record<string, Entry> = {
       return form;
     },
   },
+  // Curating the reference library changes everyone's neighbours: admins only. An unknown scan: "not in the library".
+  "reference.relabel": {
+    allowed: adminOnly,
+    input: () => ({ scanId: "00000000-0000-4000-8000-000000000000", class: "severe" }),
+  },
   // API tokens act as a user: only admins mint or revoke them, never a clinician.
   "tokens.create": {
     allowed: adminOnly,

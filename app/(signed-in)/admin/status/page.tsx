@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { embeddingStatus } from "@/lib/embedding";
@@ -78,7 +79,10 @@ export default async function StatusPage() {
             {patients} / {scans}
           </dd>
         </dl>
-        <p className="muted">Import a corpus folder with `npm run import:reference -- &lt;folder&gt;`.</p>
+        <p className="muted">
+          Import a corpus folder with `npm run import:reference -- &lt;folder&gt;`; review and correct labels in the{" "}
+          <Link href="/admin/reference">reference library</Link>.
+        </p>
       </section>
       <section className="panel" aria-labelledby="drift-heading">
         <h2 id="drift-heading">Drift recomputation</h2>
