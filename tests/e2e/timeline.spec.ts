@@ -132,7 +132,7 @@ test("an admin corrects a reference label in the library; the change is audited"
   await page.getByRole("link", { name: "Reference library" }).click();
   await expect(page.getByRole("heading", { name: "Reference library" })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
-  await page.getByLabel("Class", { exact: true }).selectOption("severe");
+  await page.getByRole("combobox", { name: "Class", exact: true }).selectOption("severe");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/class=severe/);
   const id = (await page.locator("table tbody tr").first().locator("td").nth(1).innerText()).trim();
@@ -141,7 +141,7 @@ test("an admin corrects a reference label in the library; the change is audited"
   const relabel = async (to: string) => {
     await page.goto(`/admin/reference?q=${encodeURIComponent(id)}`);
     const row = page.locator("table tbody tr").filter({ has: page.getByRole("cell", { name: id, exact: true }) });
-    await row.getByLabel(`Class of ${id}`).selectOption(to);
+    await row.getByRole("combobox", { name: `Class of ${id}` }).selectOption(to);
     page.once("dialog", (dialog) => void dialog.accept());
     await row.getByRole("button", { name: "Save" }).click();
     await expect(row.getByRole("status")).toHaveText("Saved.");
