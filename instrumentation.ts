@@ -1,6 +1,7 @@
 // Runs once when a Next.js server process starts. The bulk upload worker (lib/bulk/worker.ts) and the drift worker
-// (lib/timeline/drift-queue.ts) live in the server process: one each per process, sharing its one ONNX session. Not during `next build`, not in the edge runtime,
-// and not when RADTRACK_BULK_WORKER=0 (a deployment that runs web servers without workers).
+// (lib/timeline/drift-queue.ts) live in the server process: one each per process, sharing its one ONNX session.
+// Not during `next build`, not in the edge runtime, and not when RADTRACK_BULK_WORKER=0 (a deployment that runs web
+// servers without workers).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;

@@ -2,7 +2,7 @@
 // assessments are reused while their model and reference library are current, recomputed otherwise, so a model
 // upgrade or a library import never leaves old values on a new curve.
 import type { Db } from "@/lib/db/client";
-import type { Prisma } from "@/lib/db/generated/client";
+import { Prisma } from "@/lib/db/generated/client";
 import { assessScan, type ReferenceClass, type Region } from "@/lib/drift/severity";
 import { driftPolicyFromEnv, patientDrift, type PatientDrift } from "@/lib/drift/trend";
 import { findNeighbours } from "@/lib/neighbours/find";
@@ -126,19 +126,23 @@ async function storeSummary(
  * Patients whose summary is out of date: none yet, another model or library state, or a scan with a vector of the
  * active model but no assessment for it (a new upload, a bulk job, the end of a re-embedding).
  */
+function staleCondition(ctx: Context): Prisma.Sql {
+  return Prisma.sql`
+    ps."patient_id" IS NULL
+    OR ps."model_id" <> ${ctx.model.id}
+    OR ps."library_stamp" <> ${ctx.stamp}
+    OR (EXISTS (SELECT 1 FROM "reference_labels") AND EXISTS (
+      SELECT 1 FROM "scans" s
+      JOIN "embeddings" e ON e."scan_id" = s."id" AND e."model_id" = ${ctx.model.id}
+      LEFT JOIN "scan_assessments" a
+        ON a."scan_id" = s."id" AND a."model_id" = ${ctx.model.id} AND a."library_stamp" = ${ctx.stamp}
+      WHERE s."patient_id" = p."id" AND a."scan_id" IS NULL))`;
+}
+
 async function stalePatients(db: Db, ctx: Context, limit: number): Promise<string[]> {
   const rows = await db.$queryRaw<{ id: string }[]>`
-    SELECT p."id" FROM "patients" p
-    LEFT JOIN "patient_summaries" ps ON ps."patient_id" = p."id"
-    WHERE ps."patient_id" IS NULL
-       OR ps."model_id" <> ${ctx.model.id}
-       OR ps."library_stamp" <> ${ctx.stamp}
-       OR (EXISTS (SELECT 1 FROM "reference_labels") AND EXISTS (
-         SELECT 1 FROM "scans" s
-         JOIN "embeddings" e ON e."scan_id" = s."id" AND e."model_id" = ${ctx.model.id}
-         LEFT JOIN "scan_assessments" a
-           ON a."scan_id" = s."id" AND a."model_id" = ${ctx.model.id} AND a."library_stamp" = ${ctx.stamp}
-         WHERE s."patient_id" = p."id" AND a."scan_id" IS NULL))
+    SELECT p."id" FROM "patients" p LEFT JOIN "patient_summaries" ps ON ps."patient_id" = p."id"
+    WHERE ${staleCondition(ctx)}
     ORDER BY p."id"
     LIMIT ${limit}`;
   return rows.map((r) => r.id);
@@ -146,7 +150,10 @@ async function stalePatients(db: Db, ctx: Context, limit: number): Promise<strin
 
 /** How many patients' drift is out of date (the admin status page). */
 export async function countStaleSummaries(db: Db): Promise<number> {
-  return (await stalePatients(db, await context(db), 1_000_000)).length;
+  const rows = await db.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM "patients" p LEFT JOIN "patient_summaries" ps ON ps."patient_id" = p."id"
+    WHERE ${staleCondition(await context(db))}`;
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**
