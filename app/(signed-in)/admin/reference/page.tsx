@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { SelectField, TextField } from "@/components/form-fields";
 import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { thumbnailUrl } from "@/lib/neighbours";
@@ -32,32 +33,19 @@ export default async function ReferenceLibraryPage({ searchParams }: { searchPar
         <code>npm run import:reference -- &lt;folder&gt;</code>.
       </p>
       <form className="filters" action="/admin/reference">
-        <label className="field">
-          <span>Class</span>
-          <select name="class" defaultValue={query.class ?? ""}>
-            <option value="">All classes</option>
-            {REFERENCE_CLASSES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Source</span>
-          <select name="source" defaultValue={query.source ?? ""}>
-            <option value="">All sources</option>
-            {sources.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Source id contains</span>
-          <input name="q" defaultValue={query.q ?? ""} />
-        </label>
+        <SelectField
+          label="Class"
+          name="class"
+          defaultValue={query.class ?? ""}
+          options={[{ value: "", label: "All classes" }, ...REFERENCE_CLASSES.map((c) => ({ value: c, label: c }))]}
+        />
+        <SelectField
+          label="Source"
+          name="source"
+          defaultValue={query.source ?? ""}
+          options={[{ value: "", label: "All sources" }, ...sources.map((s) => ({ value: s, label: s }))]}
+        />
+        <TextField label="Source id contains" name="q" defaultValue={query.q ?? ""} />
         <button type="submit">Filter</button>
         <Link href="/admin/reference">Clear</Link>
       </form>
