@@ -13,17 +13,7 @@ export function machine(): { cpuModel: string; cores: number; loadAverage1m: num
 }
 
 /** The fields every in-process benchmark of the app starts its results with. */
-export function resultHeader(
-  benchmark: string,
-  run: { database: string; model: string; provider: string },
-): {
-  benchmark: string;
-  date: string;
-  machine: ReturnType<typeof machine>;
-  database: string;
-  model: string;
-  provider: string;
-} {
+export function resultHeader(benchmark: string, run: { database: string; model: string; provider: string }) {
   return { benchmark, date: new Date().toISOString(), machine: machine(), ...run };
 }
 
