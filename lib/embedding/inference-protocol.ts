@@ -26,4 +26,5 @@ export type FromWorker =
   | { type: "failed"; error: SerialisedError }
   | { type: "result"; id: number; vectors: Float32Array[] }
   | { type: "error"; id: number; error: SerialisedError }
-  | { type: "released" };
+  // From the bootstrap (inference-thread.ts), when tsx or the worker module could not be loaded.
+  | { type: "boot-failed"; error: SerialisedError };

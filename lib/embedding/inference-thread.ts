@@ -74,7 +74,7 @@ function startThread(code: string, options: EngineOptions): Promise<EmbeddingEng
     };
     worker.on("error", (error) => failAll(new EmbeddingEngineError(`inference thread failed: ${error.message}`)));
     worker.on("exit", (code) => failAll(new EmbeddingEngineError(`inference thread exited (code ${code})`)));
-    worker.on("message", (message: FromWorker | { type: "boot-failed"; error: SerialisedError }) => {
+    worker.on("message", (message: FromWorker) => {
       switch (message.type) {
         case "log":
           if (message.level === "warn") log.warn(message.message);
@@ -99,8 +99,6 @@ function startThread(code: string, options: EngineOptions): Promise<EmbeddingEng
           else p?.reject(revive(message.error));
           return;
         }
-        case "released":
-          return;
         case "ready": {
           opened = true;
           const info = message.info;

@@ -40,10 +40,8 @@ try {
 
 port.on("message", (message: ToWorker) => {
   if (message.type === "release") {
-    void (engine?.release() ?? Promise.resolve()).finally(() => {
-      post({ type: "released" });
-      port.close();
-    });
+    // Closing the port lets the thread end; the main side waits for its exit.
+    void (engine?.release() ?? Promise.resolve()).finally(() => port.close());
     return;
   }
   const { id, input, count } = message;
