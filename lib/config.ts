@@ -2,6 +2,10 @@
 // instances with two data directories can run side by side.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { S3StorageSettings } from "@/lib/storage/s3-blob-store";
+
+/** Where scans and bulk files live: the data directory, or an S3-compatible bucket shared by several machines. */
+export type StorageConfig = { kind: "local" } | ({ kind: "s3" } & S3StorageSettings);
 
 export interface RadtrackConfig {
   /** Absent: the embedded PGlite under dataDir. */
@@ -18,6 +22,7 @@ export interface RadtrackConfig {
   corpusDir: string | undefined;
   /** Folder holding shared read-only assets (models, corpus) when laid out beside the project. */
   sharedDir: string;
+  storage: StorageConfig;
 }
 
 function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -28,6 +33,60 @@ function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): num
     throw new Error(`${name} must be a positive whole number, got "${raw}"`);
   }
   return value;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function flagFromEnv(name: string, fallback: boolean, env: Env): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new Error(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** RADTRACK_STORAGE=s3://bucket/prefix with the AWS SDK's usual variables; absent or "local": the data directory. */
+export function storageFromEnv(env: Env): StorageConfig {
+  const raw = env.RADTRACK_STORAGE ?? "";
+  if (raw === "" || raw === "local") return { kind: "local" };
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  if (!match) throw new Error(`RADTRACK_STORAGE must be "local" or s3://bucket/prefix, got "${raw}"`);
+  const bucket = match[1]!;
+  if (!BUCKET.test(bucket)) throw new Error(`RADTRACK_STORAGE: "${bucket}" is not a valid bucket name`);
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((part) => (part === "" ? prefix !== "" : !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(part)))) {
+    throw new Error(`RADTRACK_STORAGE: the prefix "${prefix}" may hold letters, digits, ".", "_", "-" and "/" only`);
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint && !/^https?:\/\/[^/]+/.test(endpoint)) {
+    throw new Error(`AWS_ENDPOINT_URL must be an http(s) URL, got "${endpoint}"`);
+  }
+  const sse = env.RADTRACK_S3_SSE || undefined;
+  if (sse !== undefined && sse !== "AES256" && sse !== "aws:kms") {
+    throw new Error(`RADTRACK_S3_SSE must be AES256 or aws:kms, got "${sse}"`);
+  }
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY || undefined;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new Error("Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (the SDK's default chain)");
+  }
+  return {
+    kind: "s3",
+    bucket,
+    prefix: prefix ? `${prefix}/` : "",
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+    endpoint,
+    // Self-hosted servers (MinIO) are reached by path; AWS by virtual host.
+    forcePathStyle: flagFromEnv("RADTRACK_S3_FORCE_PATH_STYLE", Boolean(endpoint), env),
+    serverSideEncryption: sse,
+    kmsKeyId: env.RADTRACK_S3_KMS_KEY_ID || undefined,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): RadtrackConfig {
@@ -48,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     sessionMaxAgeSeconds: intFromEnv("RADTRACK_SESSION_MAX_HOURS", 12, env) * 3600,
     corpusDir,
     sharedDir,
+    storage: storageFromEnv(env),
   };
 }
 

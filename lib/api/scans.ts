@@ -4,6 +4,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { scanStore, uploadLimits } from "@/lib/scans/ingest";
+import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";
 import { requirePatient } from "./patients";
@@ -48,32 +49,39 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   const id = requireUuid(rawScanId, "This scan");
   const scan = await ctx.db.scan.findUnique({ where: { id }, select: { id: true, storageKey: true, patientId: true } });
   if (!scan) throw notFound("This scan");
-  let bytes: Buffer;
+  // Streamed from the store (a folder or a bucket) through the app: access control and the audit stay here, and the
+  // store needs no public address.
+  let image: BlobStream;
   try {
-    bytes = await scanStore().read(scan.storageKey, FILE_OF[kind]);
+    image = await scanStore().open(scan.storageKey, FILE_OF[kind]);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new ApiError(404, `The ${kind} image of this scan is missing from the data directory.`);
+    if (error instanceof BlobNotFoundError) {
+      throw new ApiError(404, `The ${kind} image of this scan is missing from storage.`);
     }
     throw error;
   }
-  if (kind === "preview") {
-    await recordAudit(ctx.db, {
-      action: "scan.viewed",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
-      targetType: "scan",
-      targetId: scan.id,
-      patientId: scan.patientId,
-      ip: ctx.ip,
-      details: { rendition: "preview" },
-    });
+  try {
+    if (kind === "preview") {
+      await recordAudit(ctx.db, {
+        action: "scan.viewed",
+        actorId: ctx.actor.id,
+        actorEmail: ctx.actor.email,
+        targetType: "scan",
+        targetId: scan.id,
+        patientId: scan.patientId,
+        ip: ctx.ip,
+        details: { rendition: "preview" },
+      });
+    }
+  } catch (error) {
+    await image.body.cancel().catch(() => {});
+    throw error;
   }
-  return new Response(new Uint8Array(bytes), {
+  return new Response(image.body, {
     status: 200,
     headers: {
       "Content-Type": "image/jpeg",
-      "Content-Length": String(bytes.length),
+      "Content-Length": String(image.size),
       "Content-Disposition": `inline; filename="scan-${scan.id}-${kind}.jpg"`,
       // Patient images stay out of shared caches; previews are not cached at all, so every view is audited.
       "Cache-Control": kind === "preview" ? "private, no-store" : "private, max-age=3600",

@@ -1,12 +1,10 @@
 // The end of a bulk job, however it ends (all files done, or cancelled): counts, the summary, and the clean-up of
 // the staging folder and of any store folder that a crash left without a scan row.
-import { stat } from "node:fs/promises";
-import path from "node:path";
 import type { Db } from "@/lib/db/client";
 import type { BulkItemStatus, JobStatus } from "@/lib/db/generated/enums";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
-import { removeStaging } from "./staging";
+import { removeJobFiles } from "./staging";
 
 export const BULK_JOB_TYPE = "bulk-upload";
 
@@ -51,8 +49,8 @@ export async function removeOrphans(db: Db, jobId: string, store: ScanStore): Pr
     const key = store.keyFor(sha256);
     if (!(await store.exists(key))) continue;
     if (await db.scan.findFirst({ where: { storageKey: key }, select: { id: true } })) continue;
-    const age = Date.now() - (await stat(path.join(store.root, key))).mtimeMs;
-    if (age < ORPHAN_MIN_AGE_MS) continue;
+    const writtenAt = await store.writtenAt(key);
+    if (!writtenAt || Date.now() - writtenAt.getTime() < ORPHAN_MIN_AGE_MS) continue;
     await store.remove(key);
     removed++;
   }
@@ -86,7 +84,7 @@ export async function finishJob(
       leaseUntil: null,
     },
   });
-  await removeStaging(options.dataDir, jobId);
+  await removeJobFiles(options.dataDir, options.store.blobs, jobId);
   await removeOrphans(db, jobId, options.store);
   // The patients who got scans need their drift summaries (the patient list) brought up to date.
   if (counts.stored > 0) await requestDriftRefresh(`bulk job ${jobId}`);

@@ -7,6 +7,7 @@ import { config } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { formatBytes } from "@/lib/image";
+import { blobStoreAt } from "@/lib/storage";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { checkUpload, type StagedUpload } from "./check";
 import { csvLine } from "./csv";
@@ -14,7 +15,7 @@ import { BULK_JOB_TYPE, finishJob, itemCounts, type ItemCounts } from "./finish"
 import { acquireLease, leaseIsFree, releaseLease } from "./lease";
 import { bulkLimits } from "./limits";
 import { enqueueBulkJob } from "./queue";
-import { removeStaging, sizeOf, uploadPath, writeChunk } from "./staging";
+import { publishItems, removeJobFiles, removeStaging, sizeOf, uploadPath, writeChunk } from "./staging";
 
 export { BULK_JOB_TYPE } from "./finish";
 
@@ -173,6 +174,24 @@ export async function checkDraft(
     });
     await removeStaging(dataDir, jobId);
     return { refused: true, problems: outcome.problems };
+  }
+  try {
+    const staged = outcome.items.filter((item) => item.status !== "refused").map((item) => item.seq);
+    await publishItems(dataDir, blobStoreAt(options.dataDir), jobId, staged);
+  } catch (error) {
+    // The uploads became checked files, so the draft cannot go back to "uploading": it ends, and says why.
+    console.error(`bulk job ${jobId}: the checked files could not be stored:`, (error as Error).message);
+    await db.job.update({
+      where: { id: jobId },
+      data: {
+        status: "failed",
+        error: "The files could not be written to storage; nothing was stored.",
+        finishedAt: new Date(),
+        payload: { ...payload, phase: "refused" } as unknown as Prisma.InputJsonObject,
+      },
+    });
+    await removeJobFiles(dataDir, blobStoreAt(options.dataDir), jobId);
+    throw new UserFacingError("The files could not be written to storage. Nothing was stored; upload them again.");
   }
   for (let i = 0; i < outcome.items.length; i += 500) {
     await db.bulkItem.createMany({
@@ -343,7 +362,7 @@ export async function cancelJob(
   const lease = leaseIsFree(now) ? await acquireLease(db, jobId, ["cancelled"]) : null;
   if (lease?.state === "cancelled") {
     try {
-      await finishJob(db, jobId, "cancelled", { dataDir, store: ScanStore.forDataDir(dataDir) });
+      await finishJob(db, jobId, "cancelled", { dataDir, store: new ScanStore(blobStoreAt(options.dataDir)) });
     } finally {
       await releaseLease(db, jobId, lease.token).catch(() => {});
     }

@@ -7,18 +7,19 @@
 // A restart loses nothing: files are marked done in the same transaction as their scans, the staged files stay on
 // disk until the job ends, and the sweeper (every few seconds, and at start) re-queues every job whose lease ran out
 // or whose holder died, and closes cancelled jobs that nobody is working on.
-import { readFile, rm } from "node:fs/promises";
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import { UserFacingError } from "@/lib/actions/define-action";
 import { config } from "@/lib/config";
 import { db as defaultDb, type Db } from "@/lib/db/client";
 import { embeddingSettings } from "@/lib/embedding";
 import { DuplicateScanError, ingestScans, type IngestInput } from "@/lib/scans/ingest";
+import { blobStoreAt } from "@/lib/storage";
+import { BlobNotFoundError } from "@/lib/storage/blob-store";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { BULK_JOB_TYPE, finishJob, refreshProgress } from "./finish";
 import { acquireLease, LEASE_MS, leaseIsFree, releaseLease, renewLease } from "./lease";
 import { BULK_QUEUE, bulkQueue, enqueueBulkJob } from "./queue";
-import { itemPath, removeStaging, stagedJobIds, stagingOlderThan } from "./staging";
+import { itemKey, removeJobFiles, removeStaging, stagedJobIds, stagingOlderThan } from "./staging";
 
 export interface WorkerOptions {
   db?: Db;
@@ -50,7 +51,8 @@ function resolve(options: WorkerOptions): Resolved {
   return {
     db: options.db ?? defaultDb(),
     dataDir,
-    store: ScanStore.forDataDir(dataDir),
+    // The files of jobs and scans: the configured store (shared by all workers), or the data directory a test names.
+    store: new ScanStore(blobStoreAt(options.dataDir)),
     sliceMs: options.sliceMs ?? 60_000,
     batchSize: options.batchSize ?? embeddingSettings().batchSize,
     timings: options.timings,
@@ -90,7 +92,7 @@ async function processBatch(
   const missing: typeof items = [];
   for (const item of items) {
     try {
-      const bytes = await readFile(itemPath(r.dataDir, jobId, item.seq));
+      const bytes = await r.store.blobs.get(itemKey(jobId, item.seq));
       inputs.push({
         patientId: item.patientId!,
         bytes,
@@ -100,7 +102,9 @@ async function processBatch(
         fileName: item.file,
       });
       present.push(item);
-    } catch {
+    } catch (error) {
+      // Only a file that is gone fails its item; a store that cannot be reached fails the slice, which is retried.
+      if (!(error instanceof BlobNotFoundError)) throw error;
       missing.push(item);
     }
   }
@@ -150,7 +154,7 @@ async function processBatch(
   }
   if (updates.length) await r.db.$transaction(updates);
   // Done with these files: free the disk as the job goes (a crash before this only delays it to the job's end).
-  await Promise.all(items.map((item) => rm(itemPath(r.dataDir, jobId, item.seq), { force: true })));
+  await r.store.blobs.remove(items.map((item) => itemKey(jobId, item.seq)));
 }
 
 /** Works on one job for up to sliceMs. "busy": another worker holds it (or it is not runnable). */
@@ -279,7 +283,7 @@ export async function sweep(options: WorkerOptions = {}): Promise<{ requeued: nu
       where: { id: job.id, status: "draft" },
       data: { status: "cancelled", error: "Abandoned: not started within a day.", finishedAt: new Date() },
     });
-    await removeStaging(r.dataDir, job.id);
+    await removeJobFiles(r.dataDir, r.store.blobs, job.id);
   }
   const staged = await stagedJobIds(r.dataDir);
   if (staged.length) {

@@ -3,7 +3,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
-import { config } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
@@ -18,7 +17,8 @@ import {
   type DecodedScan,
   type ScanErrorCode,
 } from "@/lib/image";
-import { ScanStore } from "@/lib/storage/scan-store";
+import { scanStore } from "@/lib/storage";
+import type { ScanStore } from "@/lib/storage/scan-store";
 import { activeModel, type ActiveModel } from "./active-model";
 
 export interface IngestInput {
@@ -67,9 +67,8 @@ export function sha256Of(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-export function scanStore(): ScanStore {
-  return ScanStore.forDataDir(config().dataDir);
-}
+/** The configured store (the data directory or a bucket). */
+export { scanStore };
 
 export function uploadLimits() {
   const mb = Number(process.env.RADTRACK_MAX_UPLOAD_MB ?? 50);

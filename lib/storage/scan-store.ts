@@ -1,11 +1,13 @@
-// Content-addressed files of each scan under <data dir>/scans/<aa>/<sha256>/: the original as received (kept for the
-// record, never served: a DICOM preamble can carry an executable, CVE-2019-11687), a web preview and a thumbnail,
-// both re-encoded from decoded pixels so no metadata survives. The same content shares one folder.
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
+// Content-addressed files of each scan under scans/<aa>/<sha256>/ in the blob store (a folder or a bucket): the
+// original as received (kept for the record, never served: a DICOM preamble can carry an executable, CVE-2019-11687),
+// a web preview and a thumbnail, both re-encoded from decoded pixels so no metadata survives. The same content shares
+// one key.
 import path from "node:path";
+import type { BlobStore, BlobStream } from "./blob-store";
+import { LocalBlobStore } from "./local-blob-store";
 
 export type Rendition = "original" | "preview.jpg" | "thumb.jpg";
+export type ServedRendition = Exclude<Rendition, "original">;
 
 export interface ScanFiles {
   original: Buffer;
@@ -14,12 +16,21 @@ export interface ScanFiles {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const STORAGE_KEY = /^[0-9a-f]{2}\/[0-9a-f]{64}$/;
+const ROOT = "scans/";
+const RENDITIONS: readonly Rendition[] = ["original", "preview.jpg", "thumb.jpg"];
 
 export class ScanStore {
-  constructor(readonly root: string) {}
+  constructor(readonly blobs: BlobStore) {}
 
+  /** The layout of the default: <data dir>/scans/... */
   static forDataDir(dataDir: string): ScanStore {
-    return new ScanStore(path.join(dataDir, "scans"));
+    return new ScanStore(new LocalBlobStore(dataDir));
+  }
+
+  /** For logs: the folder or bucket the scans live in. */
+  get location(): string {
+    return this.blobs instanceof LocalBlobStore ? path.join(this.blobs.root, "scans") : `${this.blobs.location}${ROOT}`;
   }
 
   keyFor(sha256: string): string {
@@ -27,60 +38,73 @@ export class ScanStore {
     return `${sha256.slice(0, 2)}/${sha256}`;
   }
 
-  private dir(key: string): string {
-    if (!/^[0-9a-f]{2}\/[0-9a-f]{64}$/.test(key)) throw new Error(`not a storage key: ${key}`);
-    return path.join(this.root, key);
+  private blobKey(key: string, rendition: Rendition): string {
+    if (!STORAGE_KEY.test(key)) throw new Error(`not a storage key: ${key}`);
+    return `${ROOT}${key}/${rendition}`;
   }
 
+  /** A scan's files are complete once its thumbnail, written last, is there. */
   async exists(key: string): Promise<boolean> {
-    try {
-      await stat(path.join(this.dir(key), "thumb.jpg"));
-      return true;
-    } catch {
-      return false;
-    }
+    return (await this.blobs.stat(this.blobKey(key, "thumb.jpg"))) !== null;
   }
 
   /**
    * Writes the files unless this content is already stored. Returns whether this call created them, so that a
-   * failed ingest removes only what it added and never a folder another scan relies on.
+   * failed ingest removes only what it added and never a key another scan relies on.
    */
   async put(sha256: string, files: ScanFiles): Promise<{ key: string; created: boolean }> {
     const key = this.keyFor(sha256);
     if (await this.exists(key)) return { key, created: false };
-    const dir = this.dir(key);
-    await mkdir(dir, { recursive: true });
-    // Thumbnail last: its presence marks a complete folder.
-    await writeAtomic(path.join(dir, "original"), files.original);
-    await writeAtomic(path.join(dir, "preview.jpg"), files.preview);
-    await writeAtomic(path.join(dir, "thumb.jpg"), files.thumbnail);
+    // Thumbnail last: its presence marks a complete set.
+    await this.blobs.put(this.blobKey(key, "original"), files.original);
+    await this.blobs.put(this.blobKey(key, "preview.jpg"), files.preview);
+    await this.blobs.put(this.blobKey(key, "thumb.jpg"), files.thumbnail);
     return { key, created: true };
   }
 
   async remove(key: string): Promise<void> {
-    await rm(this.dir(key), { recursive: true, force: true });
-    // The two-letter fan-out folder goes too once empty; rmdir refuses while other scans live there.
-    await rmdir(path.dirname(this.dir(key))).catch(() => {});
+    await this.blobs.remove(RENDITIONS.map((r) => this.blobKey(key, r)));
   }
 
   /** The bytes as received, for re-processing (a new model) only: never send them to a client. */
-  readOriginal(key: string): Promise<Buffer> {
-    return readFile(path.join(this.dir(key), "original"));
+  async readOriginal(key: string): Promise<Buffer> {
+    return this.blobs.get(this.blobKey(key, "original"));
   }
 
-  read(key: string, rendition: Exclude<Rendition, "original">): Promise<Buffer> {
-    return readFile(path.join(this.dir(key), rendition));
+  async read(key: string, rendition: ServedRendition): Promise<Buffer> {
+    return this.blobs.get(this.blobKey(key, rendition));
   }
-}
 
-async function writeAtomic(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(tmp, "w", 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+  /** A rendition as a stream, for the image routes. */
+  async open(key: string, rendition: ServedRendition): Promise<BlobStream> {
+    return this.blobs.open(this.blobKey(key, rendition));
   }
-  await rename(tmp, file);
+
+  /** When writing of this key's files began (its original's time); null when nothing is stored under it. */
+  async writtenAt(key: string): Promise<Date | null> {
+    const first =
+      (await this.blobs.stat(this.blobKey(key, "original"))) ?? (await this.blobs.stat(this.blobKey(key, "thumb.jpg")));
+    return first?.modifiedAt ?? null;
+  }
+
+  /**
+   * Every storage key with at least one file, complete or not (an orphan sweep compares them with the scan rows),
+   * with the time of its oldest file. One fan-out folder at a time, so memory stays at 1/256 of the store.
+   */
+  async *list(): AsyncIterable<{ key: string; writtenAt: Date; complete: boolean }> {
+    for (let fan = 0; fan < 256; fan++) {
+      const folder = `${ROOT}${fan.toString(16).padStart(2, "0")}/`;
+      const found = new Map<string, { key: string; writtenAt: Date; complete: boolean }>();
+      for await (const blob of this.blobs.list(folder)) {
+        const parts = blob.key.slice(ROOT.length).split("/");
+        const key = parts.length === 3 ? `${parts[0]}/${parts[1]}` : "";
+        if (!STORAGE_KEY.test(key)) continue;
+        const entry = found.get(key) ?? { key, writtenAt: blob.modifiedAt, complete: false };
+        if (blob.modifiedAt < entry.writtenAt) entry.writtenAt = blob.modifiedAt;
+        if (parts[2] === "thumb.jpg") entry.complete = true;
+        found.set(key, entry);
+      }
+      yield* [...found.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    }
+  }
 }

@@ -460,7 +460,7 @@ describe("JSON API (/api/v1) and API tokens", () => {
     it("returns k neighbours among the reference scans, with fetchable thumbnails", async () => {
       const model = await activeModel(t.db);
       const query = await embeddingOf(t.db, scanId, model.id);
-      const store = new ScanStore(path.join(dataDir, "scans"));
+      const store = ScanStore.forDataDir(dataDir);
       const classes = ["healthy", "infected", "severe"] as const;
       const thumbnail = await readFile(path.join(CORPUS, "coh00003.jpg"));
       // Eight reference scans: the query vector nudged in one coordinate each, so all are near and distinct.

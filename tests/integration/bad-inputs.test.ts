@@ -89,7 +89,7 @@ describe("a folder of bad inputs through ingestScan", () => {
         select: { id: true, scanId: true, modelId: true, createdAt: true },
       }),
       audit: await t.db.auditEvent.findMany({ orderBy: { id: "asc" } }),
-      files: await storageListing(scanStore().root),
+      files: await storageListing(path.join(dataDir, "scans")),
     };
   }
 
@@ -111,7 +111,7 @@ describe("a folder of bad inputs through ingestScan", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-bad-inputs-"));
     // ingestScan and the image routes store and read under config().dataDir, read on first use.
     process.env.RADTRACK_DATA_DIR = dataDir;
-    expect(scanStore().root).toBe(path.join(dataDir, "scans"));
+    expect(scanStore().location).toBe(path.join(dataDir, "scans"));
     folder = await mkdtemp(path.join(os.tmpdir(), "radtrack-bad-folder-"));
     fx = await FixtureDir.create();
     const user = await t.db.user.create({
@@ -240,7 +240,7 @@ describe("a folder of bad inputs through ingestScan", () => {
     expect(event.details).toMatchObject({ format: "dicom", suspiciousPreamble: true });
 
     const store = scanStore();
-    const stored = await readdir(path.join(store.root, scan.storageKey));
+    const stored = await readdir(path.join(dataDir, "scans", scan.storageKey));
     // The original is kept (for re-embedding with a new model) next to the two renditions.
     expect(stored.sort()).toEqual(["original", "preview.jpg", "thumb.jpg"]);
     expect((await store.readOriginal(scan.storageKey)).equals(hostileDicom)).toBe(true);

@@ -65,7 +65,7 @@ describe("neighbours", () => {
     t = await createTestDatabase();
     model = await registerModel(t.db);
     storeDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-store-"));
-    store = new ScanStore(storeDir);
+    store = ScanStore.forDataDir(storeDir);
     const size = Number(process.env.RADTRACK_TEST_LIBRARY_SIZE ?? 0);
     corpusDir = realCorpusDir();
     if (size > 0) {

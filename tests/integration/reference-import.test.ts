@@ -25,7 +25,7 @@ describe("reference import", () => {
     t = await createTestDatabase();
     model = await registerModel(t.db);
     storeDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-store-"));
-    store = new ScanStore(storeDir);
+    store = ScanStore.forDataDir(storeDir);
     const table = await readCorpusTable();
     const value = (id: string, name: string) => table.rows.get(id)![table.col(name)]!;
     const ids = [...table.rows.keys()].sort();
