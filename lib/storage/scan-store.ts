@@ -49,7 +49,7 @@ export class ScanStore {
     const key = this.keyFor(sha256);
     if (await this.exists(key)) return { key, created: false };
     const dir = this.dir(key);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     // Thumbnail last: its presence marks a complete folder.
     await writeAtomic(path.join(dir, "original"), files.original);
     await writeAtomic(path.join(dir, "preview.jpg"), files.preview);
