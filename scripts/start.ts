@@ -7,6 +7,7 @@ import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
+import { roleOf } from "@/lib/db/roles";
 import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { secureDataDir } from "@/lib/runtime/data-dir";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
@@ -55,7 +56,11 @@ if (!databaseUrl) {
 }
 
 try {
-  const result = await migrate(databaseUrl, { log });
+  // With a separate migration role, the schema is created by its owner and the application role gets its grants.
+  const result = await migrate(cfg.migrationDatabaseUrl ?? databaseUrl, {
+    log,
+    appRole: cfg.migrationDatabaseUrl ? roleOf(databaseUrl) : null,
+  });
   if (result.applied.length === 0) log("database schema is up to date");
   for (const name of result.modified) log(`warning: applied migration ${name} was edited since it was applied`);
 } catch (error) {
