@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   "auth.login.failed",
   "auth.logout",
   "patient.viewed",
+  "patient.searched",
   "patient.created",
   "patient.updated",
   "user.created",
