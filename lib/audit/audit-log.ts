@@ -7,6 +7,8 @@ export const AUDIT_ACTIONS = [
   "auth.login.succeeded",
   "auth.login.failed",
   "auth.logout",
+  "auth.locked",
+  "auth.unlocked",
   "patient.viewed",
   "patient.searched",
   "patient.created",
