@@ -10,6 +10,8 @@ export type StorageConfig = { kind: "local" } | ({ kind: "s3" } & S3StorageSetti
 export interface RadtrackConfig {
   /** Absent: the embedded PGlite under dataDir. */
   databaseUrl: string | undefined;
+  /** The schema owner's connection for migrations, when the application's role (DATABASE_URL) is another one. */
+  migrationDatabaseUrl: string | undefined;
   dataDir: string;
   port: number;
   adminEmail: string | undefined;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       : undefined;
   return {
     databaseUrl: env.DATABASE_URL || undefined,
+    migrationDatabaseUrl: env.RADTRACK_MIGRATION_DATABASE_URL || undefined,
     dataDir: path.resolve(cwd, env.RADTRACK_DATA_DIR ?? ".data"),
     port: intFromEnv("PORT", 3000, env),
     adminEmail: env.RADTRACK_ADMIN_EMAIL || undefined,

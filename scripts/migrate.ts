@@ -2,11 +2,16 @@
 import { loadConfig } from "@/lib/config";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
+import { roleOf } from "@/lib/db/roles";
 
 const cfg = loadConfig();
 const embedded = cfg.databaseUrl ? undefined : await startEmbeddedDatabase({ dataDir: cfg.dataDir });
 try {
-  const result = await migrate(cfg.databaseUrl ?? embedded!.url, { log: (l) => console.log(l) });
+  const appUrl = cfg.databaseUrl ?? embedded!.url;
+  const result = await migrate(cfg.migrationDatabaseUrl ?? appUrl, {
+    log: (l) => console.log(l),
+    appRole: cfg.migrationDatabaseUrl ? roleOf(appUrl) : null,
+  });
   console.log(`${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
   for (const name of result.modified) console.warn(`warning: applied migration ${name} was edited since`);
 } catch (error) {

@@ -2,13 +2,14 @@
 // absent, applies migrations, creates the first admin, builds when the sources changed, then runs the web server as
 // a child process (the embedded database lives in this process and must keep its event loop free).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
+import { roleOf } from "@/lib/db/roles";
 import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
+import { secureDataDir } from "@/lib/runtime/data-dir";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 
@@ -36,7 +37,8 @@ try {
 } catch (error) {
   fail(`Configuration error: ${(error as Error).message}`);
 }
-await mkdir(cfg.dataDir, { recursive: true });
+// Also with DATABASE_URL: stored scans and the auth secret live here, and the web server inherits the umask.
+await secureDataDir(cfg.dataDir);
 const authSecret = await ensureAuthSecret(cfg.dataDir);
 
 let embedded: EmbeddedDatabase | undefined;
@@ -54,7 +56,11 @@ if (!databaseUrl) {
 }
 
 try {
-  const result = await migrate(databaseUrl, { log });
+  // With a separate migration role, the schema is created by its owner and the application role gets its grants.
+  const result = await migrate(cfg.migrationDatabaseUrl ?? databaseUrl, {
+    log,
+    appRole: cfg.migrationDatabaseUrl ? roleOf(databaseUrl) : null,
+  });
   if (result.applied.length === 0) log("database schema is up to date");
   for (const name of result.modified) log(`warning: applied migration ${name} was edited since it was applied`);
 } catch (error) {

@@ -1,6 +1,7 @@
-// /api/v1/patients: create a patient and list a patient's scans, through the same action and services as the UI.
+// /api/v1/patients: find patients, create a patient and list a patient's scans, through the same action and services as the UI.
+import { z } from "zod";
 import { UserFacingError } from "@/lib/actions/define-action";
-import { recordPatientView } from "@/lib/patients/service";
+import { lookupPatients, recordPatientSearch, recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";
 import { readJsonObject } from "./body";
@@ -58,5 +59,71 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
       origin: s.origin,
       createdAt: s.createdAt.toISOString(),
     })),
+  });
+}
+
+// The cursor is opaque to clients: the last MRN of the page, so paging stays stable while patients are added.
+const cursorSchema = z
+  .string()
+  .max(400)
+  .transform((value, ctx) => {
+    try {
+      const decoded = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as unknown;
+      const parsed = z.object({ after: z.string().max(64) }).safeParse(decoded);
+      if (parsed.success) return parsed.data.after;
+    } catch {
+      // falls through to the issue below
+    }
+    ctx.addIssue({ code: "custom", message: "This cursor is not one Radtrack gave out; start again without it." });
+    return z.NEVER;
+  });
+
+const lookupQuery = z.object({
+  mrn: z.string().trim().min(1, "mrn must not be empty.").max(64, "mrn is at most 64 characters.").optional(),
+  q: z.string().trim().max(200, "q is at most 200 characters.").optional(),
+  cursor: cursorSchema.optional(),
+  limit: z.coerce
+    .number({ error: "limit must be a number." })
+    .int("limit must be a whole number.")
+    .min(1, "limit is 1 to 100.")
+    .max(100, "limit is 1 to 100.")
+    .default(25),
+});
+
+const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after })).toString("base64url");
+
+/** GET /api/v1/patients?mrn=&q=&cursor=&limit=: patients in MRN order, a page at a time. */
+export async function findPatientsFromApi(ctx: ApiContext): Promise<Response> {
+  const params = new URL(ctx.request.url).searchParams;
+  const known = new Set(["mrn", "q", "cursor", "limit"]);
+  const unknown = [...params.keys()].filter((k) => !known.has(k));
+  if (unknown.length) throw new ApiError(400, `Unknown query parameter ${unknown[0]}: use mrn, q, cursor or limit.`);
+  const parsed = lookupQuery.safeParse(Object.fromEntries(params));
+  if (!parsed.success) {
+    const fieldErrors = z.flattenError(parsed.error).fieldErrors;
+    throw new ApiError(400, parsed.error.issues[0]?.message ?? "Invalid query.", { fieldErrors });
+  }
+  const { mrn, q, cursor, limit } = parsed.data;
+  const page = await lookupPatients(ctx.db, { mrn, q: q || undefined, after: cursor, limit });
+  await recordPatientSearch(ctx.db, ctx, {
+    via: "api",
+    filtered: Boolean(mrn || q),
+    patientIds: page.patients.map((p) => p.id),
+  });
+  return jsonResponse({
+    patients: page.patients.map((p) => ({
+      id: p.id,
+      mrn: p.mrn,
+      name: p.name,
+      sex: p.sex,
+      birthYear: p.birthYear,
+      scanCount: p._count.scans,
+      lastScanAt: p.summary?.lastScanAt?.toISOString() ?? null,
+      latestSeverity: p.summary?.latestIndex ?? null,
+      status: p.summary?.status ?? null,
+      alertCount: p.summary?.alertCount ?? 0,
+      updatedAt: p.updatedAt.toISOString(),
+    })),
+    nextCursor: page.next === null ? null : encodeCursor(page.next),
   });
 }

@@ -5,7 +5,7 @@ import { db } from "@/lib/db/client";
 import { clientIp } from "@/lib/http/client-ip";
 import { baseAuthConfig } from "./auth-config";
 import { checkLogin } from "./login";
-import { loginLimiters } from "./rate-limit";
+import { createLoginThrottle } from "./rate-limit";
 
 /** The code travels in the redirect URL: it names the kind of refusal and the wait, nothing about the account. */
 class LoginRefused extends CredentialsSignin {
@@ -30,7 +30,10 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       async authorize(raw, request) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new LoginRefused("invalid");
-        const outcome = await checkLogin(db(), loginLimiters(), { ...parsed.data, ip: clientIp(request.headers) });
+        const outcome = await checkLogin(db(), createLoginThrottle(), {
+          ...parsed.data,
+          ip: clientIp(request.headers),
+        });
         if (!outcome.ok) {
           throw new LoginRefused(
             outcome.reason === "locked" ? `locked:${outcome.retryAfterSeconds ?? 60}` : outcome.reason,

@@ -4,7 +4,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import type { Actor } from "./actor";
 import { burnPasswordCheck, verifyPassword } from "./password";
-import type { LoginLimiters } from "./rate-limit";
+import { activeLock, recordLoginFailure, recordLoginSuccess, type Lock, type LoginThrottle } from "./rate-limit";
 
 export type LoginOutcome =
   | { ok: true; actor: Actor; sessionVersion: number }
@@ -14,30 +14,33 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+function secondsUntil(lock: Lock, now: number): number {
+  return Math.max(1, Math.ceil((lock.until.getTime() - now) / 1000));
+}
+
 export async function checkLogin(
   db: Db,
-  limiters: LoginLimiters,
+  throttle: LoginThrottle,
   input: { email: string; password: string; ip: string | null },
 ): Promise<LoginOutcome> {
   const email = normaliseEmail(input.email);
   const ipKey = input.ip ?? "unknown";
-  const wait = Math.max(limiters.account.retryAfter(email), limiters.address.retryAfter(ipKey));
-  if (wait > 0) {
+  const lock = await activeLock(db, throttle, email, ipKey);
+  if (lock) {
     await recordAudit(db, {
       action: "auth.login.failed",
       actorEmail: email,
       ip: input.ip,
-      details: { reason: "locked" },
+      details: { reason: "locked", scope: lock.scope },
     });
-    return { ok: false, reason: "locked", retryAfterSeconds: Math.ceil(wait / 1000) };
+    return { ok: false, reason: "locked", retryAfterSeconds: secondsUntil(lock, throttle.now()) };
   }
   const user = await db.user.findFirst({ where: { email: { equals: email, mode: "insensitive" } } });
   const passwordOk = user
     ? await verifyPassword(user.passwordHash, input.password)
     : (await burnPasswordCheck(input.password), false);
   if (!user || !passwordOk) {
-    limiters.account.recordFailure(email);
-    limiters.address.recordFailure(ipKey);
+    const locks = await recordLoginFailure(db, throttle, email, ipKey);
     await recordAudit(db, {
       action: "auth.login.failed",
       actorId: user?.id ?? null,
@@ -45,9 +48,20 @@ export async function checkLogin(
       ip: input.ip,
       details: { reason: user ? "wrong_password" : "unknown_account" },
     });
-    const lockedNow = Math.max(limiters.account.retryAfter(email), limiters.address.retryAfter(ipKey));
-    return lockedNow > 0
-      ? { ok: false, reason: "locked", retryAfterSeconds: Math.ceil(lockedNow / 1000) }
+    for (const started of locks) {
+      await recordAudit(db, {
+        action: "auth.locked",
+        actorId: user?.id ?? null,
+        actorEmail: email,
+        targetType: user ? "user" : null,
+        targetId: user?.id ?? null,
+        ip: input.ip,
+        details: { scope: started.scope, until: started.until.toISOString() },
+      });
+    }
+    const longest = locks.sort((a, b) => b.until.getTime() - a.until.getTime())[0];
+    return longest
+      ? { ok: false, reason: "locked", retryAfterSeconds: secondsUntil(longest, throttle.now()) }
       : { ok: false, reason: "invalid" };
   }
   if (user.disabled) {
@@ -60,7 +74,7 @@ export async function checkLogin(
     });
     return { ok: false, reason: "disabled" };
   }
-  limiters.account.reset(email);
+  await recordLoginSuccess(db, email, ipKey);
   await db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
   await recordAudit(db, { action: "auth.login.succeeded", actorId: user.id, actorEmail: user.email, ip: input.ip });
   return {
@@ -77,7 +91,10 @@ export function loginFailureMessage(reason: "invalid" | "disabled" | "locked", r
     case "disabled":
       return "This account is disabled. Ask an administrator to re-enable it.";
     case "locked": {
-      const minutes = Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60));
+      const seconds = retryAfterSeconds ?? 60;
+      if (seconds < 60)
+        return `Too many failed sign-in attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+      const minutes = Math.ceil(seconds / 60);
       return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
     }
   }

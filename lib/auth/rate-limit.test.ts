@@ -1,44 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { ACCOUNT_POLICY, FailureLimiter } from "./rate-limit";
+import { accountDelayMs, THROTTLE_POLICY } from "./rate-limit";
 
-function clock(start = 1_000_000) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
+describe("accountDelayMs", () => {
+  const policy = THROTTLE_POLICY.account;
 
-describe("FailureLimiter", () => {
-  it("locks a key after the maximum failures within the window, for the lock time", () => {
-    const c = clock();
-    const limiter = new FailureLimiter({ windowMs: 60_000, maxFailures: 3, lockMs: 300_000 }, c.now);
-    limiter.recordFailure("a");
-    limiter.recordFailure("a");
-    expect(limiter.retryAfter("a")).toBe(0);
-    limiter.recordFailure("a");
-    expect(limiter.retryAfter("a")).toBe(300_000);
-    c.advance(299_000);
-    expect(limiter.retryAfter("a")).toBe(1_000);
-    c.advance(1_000);
-    expect(limiter.retryAfter("a")).toBe(0);
+  it("lets the free failures through, then doubles the delay up to the cap", () => {
+    expect(accountDelayMs(policy, policy.freeFailures)).toBe(0);
+    expect(accountDelayMs(policy, policy.freeFailures + 1)).toBe(policy.baseDelayMs);
+    expect(accountDelayMs(policy, policy.freeFailures + 2)).toBe(2 * policy.baseDelayMs);
+    expect(accountDelayMs(policy, policy.freeFailures + 3)).toBe(4 * policy.baseDelayMs);
+    expect(accountDelayMs(policy, policy.freeFailures + 1000)).toBe(policy.maxDelayMs);
   });
 
-  it("forgets failures older than the window", () => {
-    const c = clock();
-    const limiter = new FailureLimiter({ windowMs: 60_000, maxFailures: 3, lockMs: 300_000 }, c.now);
-    limiter.recordFailure("a");
-    limiter.recordFailure("a");
-    c.advance(60_001);
-    limiter.recordFailure("a");
-    expect(limiter.retryAfter("a")).toBe(0);
-  });
-
-  it("keeps keys apart and resets on success", () => {
-    const c = clock();
-    const limiter = new FailureLimiter(ACCOUNT_POLICY, c.now);
-    for (let i = 0; i < ACCOUNT_POLICY.maxFailures; i++) limiter.recordFailure("a");
-    expect(limiter.retryAfter("a")).toBeGreaterThan(0);
-    expect(limiter.retryAfter("b")).toBe(0);
-    limiter.recordFailure("b");
-    limiter.reset("b");
-    expect(limiter.retryAfter("b")).toBe(0);
+  it("never locks an account for longer than a minute, so its owner can always get in", () => {
+    for (let n = 0; n < 10_000; n += 7) expect(accountDelayMs(policy, n)).toBeLessThanOrEqual(60_000);
   });
 });

@@ -107,7 +107,7 @@ export async function checkUpload(
 ): Promise<CheckOutcome> {
   const { dataDir, limits } = options;
   const budget: Budget = { bytes: 0, files: 0 };
-  await mkdir(path.dirname(itemPath(dataDir, jobId, 0)), { recursive: true });
+  await mkdir(path.dirname(itemPath(dataDir, jobId, 0)), { recursive: true, mode: 0o700 });
   let seq = 0;
   const nextPath = () => itemPath(dataDir, jobId, seq++);
   const files: (UnpackedFile & { seq: number })[] = [];

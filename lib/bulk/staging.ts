@@ -47,7 +47,7 @@ export async function sizeOf(file: string): Promise<number> {
 export async function writeChunk(file: string, offset: number, bytes: Uint8Array): Promise<number> {
   const held = await sizeOf(file);
   if (offset > held) throw new RangeError(`chunk at ${offset} but only ${held} bytes received`);
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(file, held === 0 && offset === 0 ? "w" : "r+", 0o600);
   try {
     await handle.truncate(offset);

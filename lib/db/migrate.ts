@@ -4,6 +4,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import { grantApplicationRole } from "./roles";
 
 /** The advisory lock key Prisma's migrate engine takes, so the two never run at once. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
@@ -70,7 +71,12 @@ interface AppliedRow {
 
 export async function migrate(
   connectionString: string,
-  options: { migrationsDir?: string; log?: (line: string) => void } = {},
+  options: {
+    migrationsDir?: string;
+    log?: (line: string) => void;
+    /** The role the application connects as, when it is not the one migrating (lib/db/roles.ts). */
+    appRole?: string | null;
+  } = {},
 ): Promise<MigrateResult> {
   const migrationsDir = options.migrationsDir ?? path.resolve("prisma", "migrations");
   const log = options.log ?? (() => {});
@@ -84,7 +90,9 @@ export async function migrate(
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
     try {
-      return await applyPending(client, migrations, log);
+      const result = await applyPending(client, migrations, log);
+      if (options.appRole) await grantApplicationRole(client, options.appRole);
+      return result;
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
     }

@@ -160,6 +160,74 @@ export async function searchPatients(db: Db, search: PatientSearch) {
   return { total, page, pageSize, patients };
 }
 
+export interface PatientLookup {
+  /** Exact MRN (case-insensitive). */
+  mrn?: string;
+  /** Part of the MRN or the name. */
+  q?: string;
+  /** The last MRN of the previous page (keyset paging: stable while patients are added). */
+  after?: string;
+  limit: number;
+}
+
+/** A page of patients in MRN order, for scripts: one more row than asked tells whether a next page exists. */
+export async function lookupPatients(db: Db, lookup: PatientLookup) {
+  const q = lookup.q?.trim() ?? "";
+  const rows = await db.patient.findMany({
+    where: {
+      AND: [
+        lookup.mrn ? { mrn: { equals: lookup.mrn, mode: "insensitive" as const } } : {},
+        q
+          ? {
+              OR: [
+                { mrn: { contains: q, mode: "insensitive" as const } },
+                { name: { contains: q, mode: "insensitive" as const } },
+              ],
+            }
+          : {},
+        lookup.after !== undefined ? { mrn: { gt: lookup.after } } : {},
+      ],
+    },
+    orderBy: { mrn: "asc" },
+    take: lookup.limit + 1,
+    select: {
+      id: true,
+      mrn: true,
+      name: true,
+      sex: true,
+      birthYear: true,
+      updatedAt: true,
+      _count: { select: { scans: true } },
+      summary: { select: { latestIndex: true, status: true, alertCount: true, lastScanAt: true } },
+    },
+  });
+  const page = rows.slice(0, lookup.limit);
+  return { patients: page, next: rows.length > lookup.limit ? page[page.length - 1]!.mrn : null };
+}
+
+/**
+ * A search of the patient list (page or API) names the patients it showed: who looked for whom is part of the
+ * record, the search text is not kept (it may be a name).
+ */
+export function recordPatientSearch(
+  db: Db,
+  ctx: ActionContext,
+  details: { via: "page" | "api"; patientIds: string[]; filtered: boolean },
+) {
+  return recordAudit(db, {
+    action: "patient.searched",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    ip: ctx.ip,
+    details: {
+      via: details.via,
+      filtered: details.filtered,
+      results: details.patientIds.length,
+      patientIds: details.patientIds,
+    },
+  });
+}
+
 /** Every read of a patient's record (page, API, export) leaves the same `patient.viewed` event. */
 export function recordPatientView(db: Db, patientId: string, ctx: ActionContext, details?: Prisma.InputJsonObject) {
   return recordAudit(db, {

@@ -3,8 +3,8 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
-import { createUserInput, resetPasswordInput, setDisabledInput } from "./schemas";
-import { createUser, resetPassword, setUserDisabled } from "./service";
+import { createUserInput, resetPasswordInput, setDisabledInput, unlockUserInput } from "./schemas";
+import { createUser, resetPassword, setUserDisabled, unlockUser } from "./service";
 
 export const createUserAction = serverAction(
   defineAction({
@@ -32,6 +32,16 @@ export const resetPasswordAction = serverAction(
     roles: ["admin"],
     input: resetPasswordInput,
     handler: (input, ctx) => resetPassword(db(), input, ctx),
+    revalidate: () => ["/admin/users"],
+  }),
+);
+
+export const unlockUserAction = serverAction(
+  defineAction({
+    name: "users.unlock",
+    roles: ["admin"],
+    input: unlockUserInput,
+    handler: (input, ctx) => unlockUser(db(), input, ctx),
     revalidate: () => ["/admin/users"],
   }),
 );

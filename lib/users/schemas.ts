@@ -18,6 +18,8 @@ export const setDisabledInput = z.object({
   disabled: z.preprocess((v) => v === true || v === "true", z.boolean()),
 });
 
+export const unlockUserInput = z.object({ id: z.uuid("Unknown user.") });
+
 export const resetPasswordInput = z.object({ id: z.uuid("Unknown user."), password: passwordField });
 
 export type CreateUserInput = z.output<typeof createUserInput>;

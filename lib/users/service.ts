@@ -1,7 +1,9 @@
-// Accounts: created, disabled and re-enabled, and given new passwords by admins only.
+// Accounts: created, disabled and re-enabled, given new passwords and unlocked by admins only.
 import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
+import { normaliseEmail } from "@/lib/auth/login";
 import { hashPassword } from "@/lib/auth/password";
+import { clearAccountThrottles, lockedAccounts } from "@/lib/auth/rate-limit";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { CreateUserInput } from "./schemas";
@@ -83,9 +85,30 @@ export async function resetPassword(db: Db, input: { id: string; password: strin
   });
 }
 
-export function listUsers(db: Db) {
-  return db.user.findMany({
-    orderBy: [{ disabled: "asc" }, { email: "asc" }],
-    select: { id: true, email: true, name: true, role: true, disabled: true, lastLoginAt: true },
+/** Clears the sign-in locks and failure counts of an account from every address, audited as auth.unlocked. */
+export async function unlockUser(db: Db, input: { id: string }, ctx: ActionContext) {
+  const user = await db.user.findUnique({ where: { id: input.id } });
+  if (!user) throw new UserFacingError("This user no longer exists.");
+  const cleared = await clearAccountThrottles(db, normaliseEmail(user.email));
+  await recordAudit(db, {
+    action: "auth.unlocked",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    targetType: "user",
+    targetId: user.id,
+    ip: ctx.ip,
+    details: { cleared },
   });
+  return { id: user.id, cleared };
+}
+
+export async function listUsers(db: Db) {
+  const [users, locked] = await Promise.all([
+    db.user.findMany({
+      orderBy: [{ disabled: "asc" }, { email: "asc" }],
+      select: { id: true, email: true, name: true, role: true, disabled: true, lastLoginAt: true },
+    }),
+    lockedAccounts(db),
+  ]);
+  return users.map((u) => ({ ...u, lockedUntil: locked.get(normaliseEmail(u.email)) ?? null }));
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionContext } from "@/lib/actions/define-action";
 import { checkLogin } from "@/lib/auth/login";
 import { hashPassword } from "@/lib/auth/password";
-import { createLoginLimiters } from "@/lib/auth/rate-limit";
+import { createLoginThrottle } from "@/lib/auth/rate-limit";
 import { createPatientInput } from "@/lib/patients/schemas";
 import { createPatient, openPatient, updatePatient } from "@/lib/patients/service";
 import { createUserInput } from "@/lib/users/schemas";
@@ -96,7 +96,7 @@ describe("audit log", () => {
   });
 
   it("records login success and failure with the address", async () => {
-    const limiters = createLoginLimiters();
+    const limiters = createLoginThrottle();
     await checkLogin(t.db, limiters, { email: "root@example.test", password: "root-password-12", ip: "203.0.113.9" });
     expect(await last("auth.login.succeeded")).toMatchObject({ actorId: admin.actor.id, ip: "203.0.113.9" });
     await checkLogin(t.db, limiters, { email: "root@example.test", password: "bad", ip: "203.0.113.10" });

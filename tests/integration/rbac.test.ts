@@ -80,6 +80,7 @@ const TABLE: Record<string, Entry> = {
     allowed: adminOnly,
     input: (caller, f) => ({ id: f.userIds[caller], password: "another-long-password" }),
   },
+  "users.unlock": { allowed: adminOnly, input: (caller, f) => ({ id: f.userIds[caller] }) },
 };
 
 async function actionModules(): Promise<string[]> {

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { z } from "zod";
-import { requirePageActor } from "@/lib/auth/current-actor";
+import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
-import { PATIENT_SORTS, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
+import { PATIENT_SORTS, recordPatientSearch, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
 import { refreshStaleSummaries } from "@/lib/timeline/timeline";
 import { trendArrow } from "./[id]/drift-summary";
 
@@ -26,7 +26,7 @@ const SORT_LABEL: Record<(typeof PATIENT_SORTS)[number], string> = {
 };
 
 export default async function PatientsPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
-  await requirePageActor();
+  const actor = await requirePageActor();
   const params = paramsSchema.parse(await searchParams);
   // A reference import or a model switch leaves summaries stale; bring a bounded number up to date per visit.
   await refreshStaleSummaries(db(), { limit: 50 }).catch(() => 0);
@@ -37,6 +37,15 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
     status: params.status,
     alertsOnly: params.alerts === "1",
   });
+  await recordPatientSearch(
+    db(),
+    { actor, ip: await requestIp() },
+    {
+      via: "page",
+      filtered: Boolean(params.q || params.status || params.alerts),
+      patientIds: result.patients.map((p) => p.id),
+    },
+  );
   const q = params.q ?? "";
   const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
   const kept = Object.fromEntries(

@@ -28,7 +28,11 @@ export default async function UsersPage() {
           {users.map((u) => (
             <UserRow
               key={u.id}
-              user={{ ...u, lastLoginAt: u.lastLoginAt?.toISOString() ?? null }}
+              user={{
+                ...u,
+                lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+                lockedUntil: u.lockedUntil?.toISOString() ?? null,
+              }}
               isSelf={u.id === actor.id}
             />
           ))}

@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/define-action";
-import { resetPasswordAction, setUserDisabledAction } from "@/lib/users/actions";
+import { resetPasswordAction, setUserDisabledAction, unlockUserAction } from "@/lib/users/actions";
 
 interface UserView {
   id: string;
@@ -11,6 +11,8 @@ interface UserView {
   role: string;
   disabled: boolean;
   lastLoginAt: string | null;
+  /** Sign-in is throttled for this account (from some address, or a delay for all) until then. */
+  lockedUntil: string | null;
 }
 
 export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
@@ -26,7 +28,10 @@ export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
       <td>{user.email}</td>
       <td>{user.name}</td>
       <td>{user.role}</td>
-      <td>{user.disabled ? "Disabled" : "Active"}</td>
+      <td>
+        {user.disabled ? "Disabled" : "Active"}
+        {user.lockedUntil && <> · sign-in locked until {user.lockedUntil.slice(11, 16)} UTC</>}
+      </td>
       <td>{user.lastLoginAt ? user.lastLoginAt.slice(0, 16).replace("T", " ") : "never"}</td>
       <td>
         <div className="row-actions">
@@ -44,6 +49,17 @@ export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
               }
             >
               {user.disabled ? `Enable ${user.email}` : `Disable ${user.email}`}
+            </button>
+          )}
+          {user.lockedUntil && (
+            <button
+              type="button"
+              disabled={pending}
+              onClick={() =>
+                startTransition(async () => report(await unlockUserAction({ id: user.id }), "Sign-in lock cleared."))
+              }
+            >
+              Unlock {user.email}
             </button>
           )}
           {resetting ? (
