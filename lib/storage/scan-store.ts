@@ -2,10 +2,17 @@
 // record, never served: a DICOM preamble can carry an executable, CVE-2019-11687), a web preview and a thumbnail,
 // both re-encoded from decoded pixels so no metadata survives. The same content shares one folder.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 export type Rendition = "original" | "preview.jpg" | "thumb.jpg";
+
+/** One stored folder, as the orphan sweep sees it. */
+export interface StoredEntry {
+  key: string;
+  /** The newest change to the folder or any file in it: a folder being written looks recent. */
+  modifiedAt: Date;
+}
 
 export interface ScanFiles {
   original: Buffer;
@@ -61,6 +68,35 @@ export class ScanStore {
     await rm(this.dir(key), { recursive: true, force: true });
     // The two-letter fan-out folder goes too once empty; rmdir refuses while other scans live there.
     await rmdir(path.dirname(this.dir(key))).catch(() => {});
+  }
+
+  /**
+   * Every stored folder, complete or not (a crash mid-write leaves partial ones). Anything under the root that is
+   * not laid out as a storage key is not listed, so nothing else is ever a candidate for removal.
+   */
+  async *list(): AsyncGenerator<StoredEntry> {
+    const fans = await readdir(this.root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    });
+    for (const fan of fans) {
+      if (!fan.isDirectory() || !/^[0-9a-f]{2}$/.test(fan.name)) continue;
+      const folders = await readdir(path.join(this.root, fan.name), { withFileTypes: true }).catch(() => []);
+      for (const folder of folders) {
+        if (!folder.isDirectory() || !SHA256.test(folder.name) || !folder.name.startsWith(fan.name)) continue;
+        const key = `${fan.name}/${folder.name}`;
+        const dir = this.dir(key);
+        try {
+          let newest = (await stat(dir)).mtimeMs;
+          for (const file of await readdir(dir)) {
+            newest = Math.max(newest, (await stat(path.join(dir, file)).catch(() => ({ mtimeMs: 0 }))).mtimeMs);
+          }
+          yield { key, modifiedAt: new Date(newest) };
+        } catch {
+          // removed while we looked: nothing to report
+        }
+      }
+    }
   }
 
   /** The bytes as received, for re-processing (a new model) only: never send them to a client. */
