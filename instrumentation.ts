@@ -1,5 +1,6 @@
 // Runs once when a Next.js server process starts. The bulk upload worker (lib/bulk/worker.ts) and the drift worker
-// (lib/timeline/drift-queue.ts) live in the server process: one each per process, sharing its one ONNX session.
+// (lib/timeline/drift-queue.ts) live in the server process: one each per process, sharing its one ONNX session. So
+// does the sweep of orphan files (lib/storage/orphan-sweep.ts), at start and every hour.
 // Not during `next build`, not in the edge runtime, and not when RADTRACK_BULK_WORKER=0 (a deployment that runs web
 // servers without workers).
 export async function register() {
@@ -8,6 +9,10 @@ export async function register() {
   if (process.env.RADTRACK_BULK_WORKER === "0" || !process.env.DATABASE_URL) return;
   const { startBulkWorker } = await import("./lib/bulk/worker");
   const { startDriftWorker } = await import("./lib/timeline/drift-queue");
+  const { startOrphanSweeper } = await import("./lib/storage/orphan-sweep");
+  const { scanStore } = await import("./lib/scans/ingest");
+  const { db } = await import("./lib/db/client");
+  startOrphanSweeper(db, scanStore());
   // Not awaited: the server must not wait for the queue (or a database that is still starting) to serve pages.
   const start = () =>
     Promise.all([startBulkWorker(), startDriftWorker()]).then(

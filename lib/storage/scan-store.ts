@@ -9,6 +9,15 @@ import { LocalBlobStore } from "./local-blob-store";
 export type Rendition = "original" | "preview.jpg" | "thumb.jpg";
 export type ServedRendition = Exclude<Rendition, "original">;
 
+/** One stored key, as the orphan sweep (orphan-sweep.ts) sees it. */
+export interface StoredEntry {
+  key: string;
+  /** The newest of its files: a key whose files are still being written looks recent. */
+  modifiedAt: Date;
+  /** Its thumbnail, written last, is there. */
+  complete: boolean;
+}
+
 export interface ScanFiles {
   original: Buffer;
   preview: Buffer;
@@ -88,19 +97,20 @@ export class ScanStore {
   }
 
   /**
-   * Every storage key with at least one file, complete or not (an orphan sweep compares them with the scan rows),
-   * with the time of its oldest file. One fan-out folder at a time, so memory stays at 1/256 of the store.
+   * Every storage key with at least one file, complete or not (a crash mid-write leaves partial ones). Anything not
+   * laid out as a storage key is not listed, so nothing else is ever a candidate for removal. One fan-out folder at a
+   * time, so memory stays at 1/256 of the store.
    */
-  async *list(): AsyncIterable<{ key: string; writtenAt: Date; complete: boolean }> {
+  async *list(): AsyncGenerator<StoredEntry> {
     for (let fan = 0; fan < 256; fan++) {
       const folder = `${ROOT}${fan.toString(16).padStart(2, "0")}/`;
-      const found = new Map<string, { key: string; writtenAt: Date; complete: boolean }>();
+      const found = new Map<string, StoredEntry>();
       for await (const blob of this.blobs.list(folder)) {
         const parts = blob.key.slice(ROOT.length).split("/");
         const key = parts.length === 3 ? `${parts[0]}/${parts[1]}` : "";
-        if (!STORAGE_KEY.test(key)) continue;
-        const entry = found.get(key) ?? { key, writtenAt: blob.modifiedAt, complete: false };
-        if (blob.modifiedAt < entry.writtenAt) entry.writtenAt = blob.modifiedAt;
+        if (!STORAGE_KEY.test(key) || !RENDITIONS.includes(parts[2] as Rendition)) continue;
+        const entry = found.get(key) ?? { key, modifiedAt: blob.modifiedAt, complete: false };
+        if (blob.modifiedAt > entry.modifiedAt) entry.modifiedAt = blob.modifiedAt;
         if (parts[2] === "thumb.jpg") entry.complete = true;
         found.set(key, entry);
       }

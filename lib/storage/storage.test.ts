@@ -131,7 +131,9 @@ describe.each(backends)("storage contract: $name", (backend) => {
     expect((await streamed(thumb.body)).equals(files.thumbnail)).toBe(true);
     expect((await scans.writtenAt(first.key))!.getTime()).toBeLessThanOrEqual(Date.now());
 
-    // An interrupted write (original only) is listed as incomplete, for the orphan sweep.
+    // An interrupted write (original only) is listed as incomplete, for the orphan sweep; other files are not listed.
+    await store.put("scans/zz/notes.txt", Buffer.from("not a scan"));
+    await store.put(`scans/${first.key}/notes.txt`, Buffer.from("not a rendition"));
     const partial = sha("scan two");
     const partialKey = scans.keyFor(partial);
     await store.put(`scans/${partialKey}/original`, Buffer.from("half"));
@@ -149,7 +151,8 @@ describe.each(backends)("storage contract: $name", (backend) => {
     await scans.remove(partialKey);
     expect(await scans.exists(first.key)).toBe(false);
     await expect(scans.read(first.key, "preview.jpg")).rejects.toBeInstanceOf(BlobNotFoundError);
-    expect(await keysOf(store, "scans/")).toEqual([]);
+    expect(await keysOf(store, "scans/")).toEqual(["scans/zz/notes.txt", `scans/${first.key}/notes.txt`].sort());
+    await store.remove(await keysOf(store, "scans/"));
     expect(await scans.writtenAt(first.key)).toBeNull();
     expect(() => scans.keyFor("not-a-digest")).toThrow(/sha256/);
     await expect(scans.read("../../etc/passwd", "preview.jpg")).rejects.toThrow(/not a storage key/);

@@ -4,6 +4,7 @@ import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { embeddingStatus } from "@/lib/embedding";
 import { scansMissingEmbedding } from "@/lib/scans/reembed";
+import { orphanSweepState } from "@/lib/storage/orphan-sweep";
 import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
 import { countStaleSummaries } from "@/lib/timeline/timeline";
 
@@ -24,6 +25,7 @@ export default async function StatusPage() {
     pendingDriftRefreshes(),
   ]);
   const drift = driftWorkerState();
+  const sweep = orphanSweepState();
   const count = (c: string) => byClass.find((b) => b.class === c)?._count._all ?? 0;
   const missing = status.state === "ready" ? await scansMissingEmbedding(db(), status.modelId) : null;
   return (
@@ -106,6 +108,26 @@ export default async function StatusPage() {
         <p className="muted">
           Severity values are recomputed after a reference import, a model change or a bulk upload; each stored value
           records the model it came from.
+        </p>
+      </section>
+      <section className="panel" aria-labelledby="storage-heading">
+        <h2 id="storage-heading">Stored files</h2>
+        <dl className="facts">
+          <dt>Orphan sweep in this server</dt>
+          <dd>{sweep.started ? "every hour and at start" : "not started (RADTRACK_BULK_WORKER=0)"}</dd>
+          <dt>Orphan folders removed since the server started</dt>
+          <dd>{sweep.totalRemoved}</dd>
+          <dt>Last sweep</dt>
+          <dd>
+            {sweep.last
+              ? `${sweep.last.startedAt}: ${sweep.last.examined} folders examined, ${sweep.last.removed} removed in ` +
+                `${sweep.last.seconds.toFixed(1)} s${sweep.last.error ? `; failed: ${sweep.last.error}` : ""}`
+              : "none yet"}
+          </dd>
+        </dl>
+        <p className="muted">
+          Files that no scan names (left by a server stopped mid-upload) are removed after an hour; files a scan names
+          are never removed.
         </p>
       </section>
       <section className="panel" aria-labelledby="models-heading">
