@@ -25,6 +25,22 @@ export interface RadtrackConfig {
   /** Folder holding shared read-only assets (models, corpus) when laid out beside the project. */
   sharedDir: string;
   storage: StorageConfig;
+  /** "open": every clinician reads every patient (the default); "care-team": only their teams' patients, others
+   * after a stated reason (break the glass). */
+  patientScoping: PatientScoping;
+  /** How long a break-the-glass reason opens a patient outside the clinician's care teams. */
+  breakGlassMinutes: number;
+}
+
+export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
+export type PatientScoping = (typeof PATIENT_SCOPINGS)[number];
+
+function scopingFromEnv(env: Env): PatientScoping {
+  const raw = env.RADTRACK_PATIENT_SCOPING ?? "";
+  if (raw === "") return "open";
+  const known = PATIENT_SCOPINGS.find((s) => s === raw);
+  if (!known) throw new Error(`RADTRACK_PATIENT_SCOPING must be "open" or "care-team", got "${raw}"`);
+  return known;
 }
 
 function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -111,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     corpusDir,
     sharedDir,
     storage: storageFromEnv(env),
+    patientScoping: scopingFromEnv(env),
+    breakGlassMinutes: intFromEnv("RADTRACK_BREAK_GLASS_MINUTES", 60, env),
   };
 }
 

@@ -7,6 +7,7 @@ import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import type { ReferenceClass } from "@/lib/db/vector-sql";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
@@ -68,6 +69,7 @@ export async function neighboursOfScan(
   if (!scanIdSchema.safeParse(scanId).success) throw new ScanNotFoundError();
   const scan = await db.scan.findUnique({ where: { id: scanId }, select: { id: true, patientId: true, sha256: true } });
   if (!scan) throw new ScanNotFoundError();
+  await requirePatientAccess(db, ctx.actor, scan.patientId);
 
   const model = options.model ?? (await activeModel(db));
   const rows = await findNeighbours(db, scan, model, { k, classes });

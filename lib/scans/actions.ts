@@ -3,6 +3,7 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import { ingestScan } from "./ingest";
 import { uploadScanInput } from "./schemas";
@@ -13,6 +14,7 @@ export const uploadScanAction = serverAction(
     roles: ["admin", "clinician"],
     input: uploadScanInput,
     handler: async (input, ctx) => {
+      await requirePatientAccess(db(), ctx.actor, input.patientId);
       const result = await ingestScan(
         db(),
         {
