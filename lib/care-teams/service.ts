@@ -1,6 +1,7 @@
 // Care teams (RADTRACK_PATIENT_SCOPING=care-team): admins create and delete teams and set who and which patients
 // belong to them. Every change is audited; lib/patients/access.ts reads the memberships.
-import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import type { ActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";

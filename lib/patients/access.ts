@@ -5,7 +5,8 @@
 // the grant itself, so there is no second table that could disagree with the record. Admins manage the teams and
 // are not scoped. The default ("open") keeps today's rule: every signed-in user reads every patient.
 import { z } from "zod";
-import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import type { ActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Actor } from "@/lib/auth/actor";
 import { config, type PatientScoping } from "@/lib/config";
