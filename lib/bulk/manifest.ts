@@ -2,7 +2,7 @@
 // view. Problems of one row stay with that row (it is refused, the others go ahead); a manifest that cannot be read
 // as a whole (no header, no `file` or `mrn` column) refuses the upload.
 import { patientFields } from "@/lib/patients/schemas";
-import { isoDay } from "@/lib/scans/schemas";
+import { isoDay } from "@/lib/scans/acquisition-date";
 import { CsvError, parseCsv } from "./csv";
 
 export const VIEWS = ["PA", "AP", "AP Supine", "LL", "Other"] as const;
