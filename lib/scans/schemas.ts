@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SCAN_VIEWS } from "@/lib/domain";
 import { isoDay, timeOfDay } from "./acquisition-date";
 
 // The date rule lives in one module for every entry point (form, API, DICOM, bulk).
@@ -17,10 +18,7 @@ export const uploadScanInput = z
     acquiredAt: optionalDay,
     /** Time of day (HH:MM), so that several films of one day keep their order. */
     acquiredTime: optionalTime,
-    view: z.preprocess(
-      blankIsAbsent,
-      z.enum(["PA", "AP", "AP Supine", "LL", "Other"], { error: "Choose a listed view." }).optional(),
-    ),
+    view: z.preprocess(blankIsAbsent, z.enum(SCAN_VIEWS, { error: "Choose a listed view." }).optional()),
   })
   .refine((input) => !input.acquiredTime || input.acquiredAt, {
     path: ["acquiredTime"],
