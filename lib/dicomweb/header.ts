@@ -4,6 +4,7 @@ import dicomParser, { type DataSet } from "dicom-parser";
 import { decoderFor, readText } from "@/lib/image/dicom/info";
 
 export interface InstanceHeader {
+  sopClassUid: string;
   sopInstanceUid: string;
   studyUid: string;
   seriesUid: string;
@@ -49,6 +50,7 @@ export function readInstanceHeader(bytes: Uint8Array): InstanceHeader {
   }
   const birth = /^(\d{4})/.exec(text(ds, "x00100030", decoder));
   return {
+    sopClassUid: text(ds, "x00080016", decoder) || text(ds, "x00020002", decoder),
     sopInstanceUid,
     studyUid,
     seriesUid,

@@ -27,6 +27,7 @@ export interface ReceiveSettings extends MatchSettings {
 
 export interface ReceiveOutcome {
   outcome: DicomwebOutcome;
+  sopClassUid: string | null;
   sopInstanceUid: string | null;
   studyUid: string | null;
   seriesUid: string | null;
@@ -46,6 +47,7 @@ const RETRYABLE: readonly DicomwebOutcome[] = ["failed"];
 function outcomeOf(h: InstanceHeader | null, outcome: DicomwebOutcome, rest: Partial<ReceiveOutcome> = {}) {
   return {
     outcome,
+    sopClassUid: h?.sopClassUid ?? null,
     sopInstanceUid: h?.sopInstanceUid ?? null,
     studyUid: h?.studyUid ?? null,
     seriesUid: h?.seriesUid ?? null,
