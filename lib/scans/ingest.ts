@@ -12,8 +12,9 @@ import { insertEmbeddings } from "@/lib/db/vector-sql";
 import { UserFacingError } from "@/lib/errors";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
 import { activeModel } from "./active-model";
-import { DuplicateScanError, NO_SUCH_PATIENT } from "./errors";
+import { DuplicateScanError, NO_SUCH_PATIENT, ScanRejectedError } from "./errors";
 import {
   prepareFilms,
   sha256Of,
@@ -30,8 +31,13 @@ export interface IngestInput {
   patientId: string;
   bytes: Buffer;
   origin: Exclude<ScanOrigin, "reference">;
-  /** Defaults to the DICOM acquisition date, else now. */
+  /**
+   * When the film was taken: its UTC day, and its UTC time of day unless exactly midnight. Defaults to the DICOM
+   * header's date and time, else now. Checked by the acquisition date rule either way.
+   */
   acquiredAt?: Date;
+  /** HH:MM:SS.fff, when the caller knows the time of day apart from acquiredAt. */
+  acquiredTime?: string;
   view?: string;
   fileName?: string;
 }
@@ -39,7 +45,10 @@ export interface IngestInput {
 export interface IngestResult {
   scanId: string;
   sha256: string;
+  /** The day, at midnight UTC. */
   acquiredAt: Date;
+  /** The time of day (a TIME value: 1970-01-01 UTC), when known. */
+  acquiredTime: Date | null;
   /** Things the user should know but that did not stop the upload (e.g. DICOM patient id differs from the MRN). */
   warnings: string[];
 }
@@ -73,15 +82,32 @@ interface PatientFilm {
   /** The input's position in the batch. */
   index: number;
   patient: { id: string; mrn: string };
+  /** Read from the decoded header (the pipeline's `facts` hook). */
+  facts?: ScanFacts;
 }
+
+type ScanFacts = ReturnType<typeof scanFacts>;
 
 function normaliseMrn(value: string): string {
   return value.trim().toUpperCase().replace(/\s+/g, "");
 }
 
+/** The acquisition date rule's refusal as an upload refusal (the file is fine; its date is not). */
+function acquisitionOf(input: IngestInput, image: ImageFacts) {
+  const given = input.acquiredAt ? splitInstant(input.acquiredAt) : undefined;
+  if (given && input.acquiredTime) given.time = input.acquiredTime;
+  try {
+    return resolveAcquisition(given, image.dicom?.acquisition);
+  } catch (error) {
+    if (error instanceof AcquisitionDateError) throw new ScanRejectedError("bad_date", error.message);
+    throw error;
+  }
+}
+
 /** Date, view and warnings of a scan: what the caller gave, else what the DICOM header says. */
 function scanFacts(input: IngestInput, patient: { mrn: string }, image: ImageFacts) {
-  const warnings: string[] = [];
+  const acquisition = acquisitionOf(input, image);
+  const warnings: string[] = [...acquisition.warnings];
   const dicomPatient = image.dicom?.patientId;
   if (dicomPatient && normaliseMrn(dicomPatient) !== normaliseMrn(patient.mrn)) {
     warnings.push(
@@ -89,11 +115,10 @@ function scanFacts(input: IngestInput, patient: { mrn: string }, image: ImageFac
         "The scan was filed under this patient as you chose; check that this is right.",
     );
   }
-  const acquiredAt =
-    input.acquiredAt ??
-    (image.dicom?.acquisitionDate ? new Date(`${image.dicom.acquisitionDate}T00:00:00Z`) : new Date());
+  const acquiredAt = dayDate(acquisition.day);
+  const acquiredTime = acquisition.time === null ? null : timeDate(acquisition.time);
   const view = input.view?.trim() || image.dicom?.viewPosition || null;
-  return { warnings, acquiredAt, view };
+  return { warnings, acquiredAt, acquiredTime, view };
 }
 
 /**
@@ -147,13 +172,14 @@ async function recordFilms(
 ): Promise<Recorded[]> {
   const rows = films.map((film) => {
     const { input, patient, index } = film.meta;
-    return { film, index, id: randomUUID(), ...scanFacts(input, patient, film.image) };
+    return { film, index, id: randomUUID(), ...(film.meta.facts ?? scanFacts(input, patient, film.image)) };
   });
   await tx.scan.createMany({
-    data: rows.map(({ film, id, acquiredAt, view }) => ({
+    data: rows.map(({ film, id, acquiredAt, acquiredTime, view }) => ({
       id,
       patientId: film.meta.patient.id,
       acquiredAt,
+      acquiredTime,
       view,
       sha256: film.sha256,
       storageKey: film.storageKey!,
@@ -187,11 +213,12 @@ async function recordFilms(
       },
     })),
   });
-  const recorded = rows.map(({ film, index, id, acquiredAt, warnings }) => ({
+  const recorded = rows.map(({ film, index, id, acquiredAt, acquiredTime, warnings }) => ({
     index,
     scanId: id,
     sha256: film.sha256,
     acquiredAt,
+    acquiredTime,
     warnings,
   }));
   await options.onRecorded?.(
@@ -229,6 +256,8 @@ export async function ingestScans(
 
   const prepared = await prepareFilms(films, {
     concurrency: options.decodeConcurrency ?? 2,
+    // A date that breaks the rule fails this file before it costs an embedding.
+    facts: (meta, image) => ({ ...meta, facts: scanFacts(meta.input, meta.patient, image) }),
     gate: options.gate,
     timings: options.timings,
   });
@@ -246,8 +275,8 @@ export async function ingestScans(
     const index = prepared.films[k]!.meta.index;
     if (!w.ok) outcomes[index] = { ok: false, error: w.error };
     else {
-      const { scanId, sha256, acquiredAt, warnings } = w.value;
-      outcomes[index] = { ok: true, scanId, sha256, acquiredAt, warnings };
+      const { scanId, sha256, acquiredAt, acquiredTime, warnings } = w.value;
+      outcomes[index] = { ok: true, scanId, sha256, acquiredAt, acquiredTime, warnings };
     }
   });
 
@@ -267,6 +296,6 @@ export async function ingestScan(
 ): Promise<IngestResult> {
   const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
   if (!outcome!.ok) throw outcome!.error;
-  const { scanId, sha256, acquiredAt, warnings } = outcome!;
-  return { scanId, sha256, acquiredAt, warnings };
+  const { scanId, sha256, acquiredAt, acquiredTime, warnings } = outcome!;
+  return { scanId, sha256, acquiredAt, acquiredTime, warnings };
 }

@@ -99,6 +99,11 @@ export type Gate<M> = (
 export interface PrepareOptions<M> {
   /** Films decoded and rendered at once (each decode may hold a 50-megapixel image). Default: all of them. */
   concurrency?: number;
+  /**
+   * Right after decoding: what the caller reads from the image and its header (a DICOM date, view, warnings), kept
+   * in the film's meta. Throwing refuses the film (step "decode") before it costs an embedding.
+   */
+  facts?: (meta: M, image: DecodedScan) => M;
   gate?: Gate<M>;
   timings?: StepTimings;
 }
@@ -136,17 +141,22 @@ export async function prepareFilms<M>(
   const time = stepTimer(options.timings);
   const limit = options.concurrency ?? Math.max(1, films.length);
   const refused: Refusal[] = [];
+  const metas = films.map((film) => film.meta);
   const decoded = await time("decode", () =>
     mapLimit(films, limit, async (film, index) => {
       try {
-        return await decodeForIngest(film.bytes);
+        const image = await decodeForIngest(film.bytes);
+        if (options.facts) metas[index] = options.facts(film.meta, image);
+        return image;
       } catch (error) {
         refused.push({ index, step: "decode", error: asError(error) });
         return null;
       }
     }),
   );
-  const ok = films.flatMap((film, index) => (decoded[index] ? [{ film, index, image: decoded[index] }] : []));
+  const ok = films.flatMap((film, index) =>
+    decoded[index] ? [{ film: { ...film, meta: metas[index]! }, index, image: decoded[index] }] : [],
+  );
   const [vectors, renditions] = await Promise.all([
     time("embed", () => embedAll(ok.map((d) => d.image))),
     time("renditions", () =>
