@@ -4,6 +4,8 @@ import { UserFacingError } from "@/lib/errors";
 import { lookupPatients, recordPatientSearch, recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";
+import { timeText } from "@/lib/scans/acquisition-date";
+import { TIMELINE_ORDER } from "@/lib/timeline/timeline";
 import { readJsonObject } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";
 import { prepareAction } from "./run-action";
@@ -43,8 +45,17 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
   const patient = await requirePatient(ctx, rawId);
   const scans = await ctx.db.scan.findMany({
     where: { patientId: patient.id },
-    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }, { id: "asc" }],
-    select: { id: true, acquiredAt: true, view: true, width: true, height: true, origin: true, createdAt: true },
+    orderBy: TIMELINE_ORDER,
+    select: {
+      id: true,
+      acquiredAt: true,
+      acquiredTime: true,
+      view: true,
+      width: true,
+      height: true,
+      origin: true,
+      createdAt: true,
+    },
   });
   // Reading a patient's record through the API is audited like opening the patient's page.
   await recordPatientView(ctx.db, patient.id, ctx, { via: "api", scans: scans.length });
@@ -53,6 +64,7 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
     scans: scans.map((s) => ({
       id: s.id,
       acquiredAt: s.acquiredAt?.toISOString() ?? null,
+      acquiredTime: timeText(s.acquiredTime),
       view: s.view,
       width: s.width,
       height: s.height,

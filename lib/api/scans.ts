@@ -34,10 +34,22 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
   }
   const result = await runAction(
     uploadScanAction,
-    { patientId: patient.id, file, acquiredAt: formText(form, "acquiredAt"), view: formText(form, "view") },
+    {
+      patientId: patient.id,
+      file,
+      acquiredAt: formText(form, "acquiredAt"),
+      acquiredTime: formText(form, "acquiredTime"),
+      view: formText(form, "view"),
+    },
     ctx,
   );
-  return jsonResponse({ id: result.scanId, acquiredAt: result.acquiredAt, warnings: result.warnings }, 201, {
+  const body = {
+    id: result.scanId,
+    acquiredAt: result.acquiredAt,
+    acquiredTime: result.acquiredTime,
+    warnings: result.warnings,
+  };
+  return jsonResponse(body, 201, {
     Location: `/api/v1/scans/${result.scanId}/preview`,
   });
 }
