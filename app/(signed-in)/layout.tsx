@@ -20,6 +20,7 @@ export default async function SignedInLayout({ children }: { children: React.Rea
           {actor.role === "admin" && (
             <>
               <Link href="/admin/users">Users</Link>
+              <Link href="/admin/teams">Care teams</Link>
               <Link href="/admin/bulk">Bulk upload</Link>
               <Link href="/admin/reference">Reference library</Link>
               <Link href="/admin/tokens">API tokens</Link>
