@@ -34,6 +34,16 @@ const TABLE: Record<string, Entry> = {
     input: () => ({ jobId: "00000000-0000-4000-8000-000000000000", createPatients: true }),
   },
   "bulk.cancel": { allowed: adminOnly, input: () => ({ jobId: "00000000-0000-4000-8000-000000000000" }) },
+  // The PACS link and its "to confirm" list: admins only. Unknown ids: "no longer waiting".
+  "dicomweb.confirm": {
+    allowed: adminOnly,
+    input: () => ({ id: "00000000-0000-4000-8000-000000000000", choice: "create" }),
+  },
+  "dicomweb.discard": { allowed: adminOnly, input: () => ({ id: "00000000-0000-4000-8000-000000000000" }) },
+  "dicomweb.saveSettings": {
+    allowed: adminOnly,
+    input: () => ({ enabled: false, url: "http://127.0.0.1:9/dicom-web", pollSeconds: 60 }),
+  },
   "auth.login": { allowed: everyone, input: () => ({ email: "nobody@example.test", password: "wrong" }) },
   "auth.logout": { allowed: signedIn, input: () => ({}) },
   "patients.create": {
@@ -194,6 +204,7 @@ describe("role-based access to every server action", () => {
     });
     expect(await t.db.user.count({ where: { email: "rbac-admin@example.test" } })).toBe(1);
     expect(await t.db.job.count({ where: { type: "bulk-upload" } })).toBe(1);
+    expect(await t.db.auditEvent.count({ where: { action: "dicomweb.settings_changed" } })).toBe(1);
     expect(await t.db.apiToken.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
     expect(await t.db.careTeam.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
     expect(await t.db.careTeam.count({ where: { name: "rbac-admin" } })).toBe(1);
