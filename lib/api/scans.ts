@@ -33,12 +33,28 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
   }
   const result = await runAction(
     uploadScanAction,
-    { patientId: patient.id, file, acquiredAt: formText(form, "acquiredAt"), view: formText(form, "view") },
+    {
+      patientId: patient.id,
+      file,
+      acquiredAt: formText(form, "acquiredAt"),
+      view: formText(form, "view"),
+      overrideGateReason: formText(form, "overrideGateReason"),
+    },
     ctx,
   );
-  return jsonResponse({ id: result.scanId, acquiredAt: result.acquiredAt, warnings: result.warnings }, 201, {
-    Location: `/api/v1/scans/${result.scanId}/preview`,
-  });
+  return jsonResponse(
+    {
+      id: result.scanId,
+      acquiredAt: result.acquiredAt,
+      warnings: result.warnings,
+      // The model's own estimate on the readers' 0-8 scale with its interval (null for an embedding-only model).
+      severity: { modelId: result.modelId, extent: result.extent },
+    },
+    201,
+    {
+      Location: `/api/v1/scans/${result.scanId}/preview`,
+    },
+  );
 }
 
 export type ScanImage = "preview" | "thumbnail";

@@ -235,13 +235,22 @@ export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
   }
 }
 
+/** The model's extent estimate stored beside the vector (null columns for a model without an extent head). */
+export interface StoredExtent {
+  value: number;
+  lo: number;
+  hi: number;
+}
+
 export async function insertEmbedding(
   db: Sql,
-  row: { scanId: string; modelId: string; vector: Float32Array },
+  row: { scanId: string; modelId: string; vector: Float32Array; extent?: StoredExtent },
 ): Promise<void> {
+  const e = row.extent;
   await db.$executeRaw`
-    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector")
-    VALUES (gen_random_uuid(), ${row.scanId}::uuid, ${row.modelId}, ${vectorText(row.vector)}::vector)
+    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector", "extent", "extent_lo", "extent_hi")
+    VALUES (gen_random_uuid(), ${row.scanId}::uuid, ${row.modelId}, ${vectorText(row.vector)}::vector,
+            ${e?.value ?? null}::float8, ${e?.lo ?? null}::float8, ${e?.hi ?? null}::float8)
     ON CONFLICT ("scan_id", "model_id") DO NOTHING`;
 }
 
@@ -252,7 +261,7 @@ export async function insertEmbedding(
 export async function insertEmbeddings(
   db: Sql,
   model: { id: string; dims: number },
-  rows: readonly { scanId: string; vector: Float32Array }[],
+  rows: readonly { scanId: string; vector: Float32Array; extent?: StoredExtent }[],
 ): Promise<number> {
   assertDims(model.dims);
   if (rows.length === 0) return 0;
@@ -266,10 +275,14 @@ export async function insertEmbeddings(
   }
   const scanIds = rows.map((r) => r.scanId);
   const vectors = rows.map((r) => vectorText(r.vector));
+  const extent = rows.map((r) => r.extent?.value ?? null);
+  const lo = rows.map((r) => r.extent?.lo ?? null);
+  const hi = rows.map((r) => r.extent?.hi ?? null);
   return db.$executeRaw`
-    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector")
-    SELECT gen_random_uuid(), t.scan_id, ${model.id}, t.v::vector
-    FROM unnest(${scanIds}::uuid[], ${vectors}::text[]) AS t(scan_id, v)
+    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector", "extent", "extent_lo", "extent_hi")
+    SELECT gen_random_uuid(), t.scan_id, ${model.id}, t.v::vector, t.x, t.lo, t.hi
+    FROM unnest(${scanIds}::uuid[], ${vectors}::text[], ${extent}::float8[], ${lo}::float8[], ${hi}::float8[])
+      AS t(scan_id, v, x, lo, hi)
     ON CONFLICT ("scan_id", "model_id") DO NOTHING`;
 }
 

@@ -16,6 +16,9 @@ function row(id: string, severity: SeverityClass, source: string, extra: Partial
     geographicMean: null,
     opacityMean: null,
     ageGroup: "adult",
+    reader1Geographic: null,
+    reader2Geographic: null,
+    examTime: null,
     ...extra,
   };
 }

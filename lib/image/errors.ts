@@ -13,7 +13,9 @@ export type ScanErrorCode =
   | "multi_frame"
   | "unsupported_transfer_syntax"
   | "unsupported_pixel_format"
-  | "no_signal";
+  | "no_signal"
+  /** The frontal-film gate (lib/gate): a CT slice, a lateral view, or not a radiograph. */
+  | "not_frontal_film";
 
 export class ScanValidationError extends Error {
   override readonly name = "ScanValidationError";

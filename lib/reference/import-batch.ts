@@ -9,7 +9,8 @@ import { readFile } from "node:fs/promises";
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import type { Db } from "@/lib/db/client";
 import { insertEmbeddings, type ReferenceClass } from "@/lib/db/vector-sql";
-import { embedImage, embedImages } from "@/lib/embedding";
+import { analyseImage, analyseImages, embeddingModel, type FilmAnalysis } from "@/lib/embedding";
+import { applyGate } from "@/lib/gate/frontal-film";
 import { makePreview, makeThumbnail, type DecodedScan } from "@/lib/image";
 import type { ActiveModel } from "@/lib/scans/active-model";
 import { decodeForIngest, sha256Of } from "@/lib/scans/ingest";
@@ -33,6 +34,8 @@ export interface PreparedFilm extends Candidate {
   width: number;
   height: number;
   vector: Float32Array;
+  /** The model's extent estimate, when it has an extent head. */
+  extent?: FilmAnalysis["extent"];
   /** Absent for a backfill (the film's files are stored already). */
   renditions?: { preview: Buffer; thumbnail: Buffer };
 }
@@ -145,13 +148,29 @@ async function dropDuplicates(
   return fresh;
 }
 
-/** One embedding call for the batch; if the session refuses it, each film alone, to find the culprit. */
-async function embedAll(images: readonly DecodedScan[]): Promise<(Float32Array | Error)[]> {
+/**
+ * One embedding call for the batch; if the session refuses it, each film alone, to find the culprit. A film the
+ * frontal-film gate refuses comes back as its refusal: the reference library holds frontal films only.
+ */
+async function analyseAll(images: readonly DecodedScan[]): Promise<(FilmAnalysis | Error)[]> {
+  let out: (FilmAnalysis | Error)[];
   try {
-    return await embedImages(images);
+    out = await analyseImages(images);
   } catch {
-    return Promise.all(images.map((image) => embedImage(image).catch((error: unknown) => new Error(errorText(error)))));
+    out = await Promise.all(
+      images.map((image) => analyseImage(image).catch((error: unknown) => new Error(errorText(error)))),
+    );
   }
+  const gate = (await embeddingModel()).card.heads?.view;
+  return out.map((a) => {
+    if (a instanceof Error) return a;
+    try {
+      applyGate(a, gate, undefined);
+      return a;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
 }
 
 /** Reads, checks, decodes, embeds and renders one batch. Writes nothing. */
@@ -189,7 +208,7 @@ export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow
   );
   const ok = decoded.filter((d): d is { c: Candidate; image: DecodedScan } => !isSkip(d));
   const [vectors, renditions] = await Promise.all([
-    timed(ctx.timings, "embed", () => embedAll(ok.map((d) => d.image))),
+    timed(ctx.timings, "embed", () => analyseAll(ok.map((d) => d.image))),
     timed(ctx.timings, "renditions", () =>
       Promise.all(
         ok.map(async ({ c, image }) => {
@@ -209,9 +228,12 @@ export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow
       continue;
     }
     const i = done.get(d.c)!;
-    const vector = vectors[i]!;
-    if (vector instanceof Error) skipped.push(invalid(d.c, vector));
-    else films.push({ ...d.c, width: d.image.width, height: d.image.height, vector, renditions: renditions[i] });
+    const analysis = vectors[i]!;
+    if (analysis instanceof Error) skipped.push(invalid(d.c, analysis));
+    else {
+      const { vector, extent } = analysis;
+      films.push({ ...d.c, width: d.image.width, height: d.image.height, vector, extent, renditions: renditions[i] });
+    }
   }
   return { films, skipped };
 }
@@ -277,8 +299,8 @@ export async function writeBatch(
             });
           }
           await insertEmbeddings(tx, model, [
-            ...newRows.map((p, i) => ({ scanId: ids[i]!, vector: p.vector })),
-            ...backfill.map((p) => ({ scanId: p.existingScanId!, vector: p.vector })),
+            ...newRows.map((p, i) => ({ scanId: ids[i]!, vector: p.vector, extent: p.extent })),
+            ...backfill.map((p) => ({ scanId: p.existingScanId!, vector: p.vector, extent: p.extent })),
           ]);
         },
         { timeout: 120_000, maxWait: 60_000 },

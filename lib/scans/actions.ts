@@ -22,6 +22,7 @@ export const uploadScanAction = serverAction(
           acquiredAt: input.acquiredAt ? new Date(`${input.acquiredAt}T00:00:00Z`) : undefined,
           view: input.view,
           fileName: input.file.name,
+          gateOverride: input.overrideGateReason ? { reason: input.overrideGateReason } : undefined,
         },
         ctx,
       );
@@ -29,7 +30,13 @@ export const uploadScanAction = serverAction(
       await patientTimeline(db(), input.patientId).catch((error: unknown) => {
         console.error("drift refresh after upload failed:", (error as Error).name);
       });
-      return { scanId: result.scanId, acquiredAt: result.acquiredAt.toISOString(), warnings: result.warnings };
+      return {
+        scanId: result.scanId,
+        acquiredAt: result.acquiredAt.toISOString(),
+        warnings: result.warnings,
+        modelId: result.modelId,
+        extent: result.extent,
+      };
     },
     revalidate: (input) => [`/patients/${input.patientId}`, "/patients"],
   }),

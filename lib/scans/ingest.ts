@@ -7,8 +7,9 @@ import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
 import type { ScanOrigin } from "@/lib/db/generated/enums";
-import { insertEmbedding, insertEmbeddings } from "@/lib/db/vector-sql";
-import { embedImage, embedImages } from "@/lib/embedding";
+import { insertEmbedding, insertEmbeddings, type StoredExtent } from "@/lib/db/vector-sql";
+import { analyseImage, analyseImages, type FilmAnalysis } from "@/lib/embedding";
+import { applyGate, type GateOverride, type GateOverrideRecord } from "@/lib/gate/frontal-film";
 import {
   decodeScan,
   makePreview,
@@ -29,6 +30,8 @@ export interface IngestInput {
   acquiredAt?: Date;
   view?: string;
   fileName?: string;
+  /** An admin accepting a film that the frontal-film gate refused (audited as scan.gate_overridden). */
+  gateOverride?: GateOverride;
 }
 
 export interface IngestResult {
@@ -37,6 +40,9 @@ export interface IngestResult {
   acquiredAt: Date;
   /** Things the user should know but that did not stop the upload (e.g. DICOM patient id differs from the MRN). */
   warnings: string[];
+  modelId: string;
+  /** The model's extent estimate (0-8) with its interval; null for a model without an extent head. */
+  extent: StoredExtent | null;
 }
 
 export class DuplicateScanError extends UserFacingError {
@@ -118,6 +124,8 @@ interface ScanRecord {
   warnings: string[];
   modelId: string;
   vector: Float32Array;
+  extent?: StoredExtent;
+  gateOverride?: GateOverrideRecord;
   ctx: PublicActionContext;
   auditDetails?: Prisma.InputJsonObject;
 }
@@ -156,11 +164,52 @@ function uploadedEvent(r: ScanRecord, scanId: string) {
   };
 }
 
-/** The rows of one scan (scan, vector, audit event), inside the caller's transaction. */
+function gateOverriddenEvent(r: ScanRecord, scanId: string) {
+  const o = r.gateOverride!;
+  return {
+    action: "scan.gate_overridden" as const,
+    actorId: r.ctx.actor?.id ?? null,
+    actorEmail: r.ctx.actor?.email ?? null,
+    targetType: "scan" as const,
+    targetId: scanId,
+    patientId: r.patientId,
+    ip: r.ctx.ip,
+    details: {
+      reason: o.reason,
+      looksLike: o.looksLike,
+      frontalProbability: Number(o.frontalProbability.toFixed(4)),
+      distance: Number(o.distance.toFixed(3)),
+      modelId: r.modelId,
+    },
+  };
+}
+
+/**
+ * The gate's verdict on one analysed film, with the admin's override when there is one. Only an admin may
+ * override, and only with a reason: the override is what lets a rare real film through, so it is audited.
+ */
+function gateFilm(analysis: FilmAnalysis, model: ActiveModel, input: IngestInput, ctx: PublicActionContext) {
+  const override = input.gateOverride;
+  if (override && ctx.actor?.role !== "admin") {
+    throw new UserFacingError("Only an admin can accept a film that the frontal-film check refused.");
+  }
+  if (override && override.reason.trim().length < 5) {
+    throw new UserFacingError("Give a reason (at least 5 characters) for accepting a refused film.");
+  }
+  try {
+    return applyGate(analysis, model.heads?.view, override);
+  } catch (error) {
+    if (error instanceof ScanValidationError) throw new ScanRejectedError(error.code, error.message);
+    throw error;
+  }
+}
+
+/** The rows of one scan (scan, vector, audit events), inside the caller's transaction. */
 async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
   const row = await tx.scan.create({ data: scanRow(r) });
-  await insertEmbedding(tx, { scanId: row.id, modelId: r.modelId, vector: r.vector });
+  await insertEmbedding(tx, { scanId: row.id, modelId: r.modelId, vector: r.vector, extent: r.extent });
   await recordAudit(tx, uploadedEvent(r, row.id));
+  if (r.gateOverride) await recordAudit(tx, gateOverriddenEvent(r, row.id));
   return row;
 }
 
@@ -171,9 +220,11 @@ async function recordScans(tx: Prisma.TransactionClient, rs: readonly ScanRecord
   await insertEmbeddings(
     tx,
     model,
-    rs.map((r, k) => ({ scanId: ids[k]!, vector: r.vector })),
+    rs.map((r, k) => ({ scanId: ids[k]!, vector: r.vector, extent: r.extent })),
   );
   await tx.auditEvent.createMany({ data: rs.map((r, k) => uploadedEvent(r, ids[k]!)) });
+  const overridden = rs.flatMap((r, k) => (r.gateOverride ? [gateOverriddenEvent(r, ids[k]!)] : []));
+  if (overridden.length) await tx.auditEvent.createMany({ data: overridden });
   return ids;
 }
 
@@ -193,11 +244,12 @@ export async function ingestScan(
   const { warnings, acquiredAt, view } = scanFacts(input, patient, decoded);
 
   const model = await activeModel(db);
-  const [vector, preview, thumbnail] = await Promise.all([
-    embedImage(decoded),
+  const [analysis, preview, thumbnail] = await Promise.all([
+    analyseImage(decoded),
     makePreview(decoded),
     makeThumbnail(decoded),
   ]);
+  const gateOverride = gateFilm(analysis, model, input, ctx);
   const stored = await store.put(sha256, { original: input.bytes, preview, thumbnail });
   try {
     const scan = await db.$transaction((tx) =>
@@ -211,11 +263,13 @@ export async function ingestScan(
         view,
         warnings,
         modelId: model.id,
-        vector,
+        vector: analysis.vector,
+        extent: analysis.extent,
+        gateOverride,
         ctx,
       }),
     );
-    return { scanId: scan.id, sha256, acquiredAt, warnings };
+    return { scanId: scan.id, sha256, acquiredAt, warnings, modelId: model.id, extent: analysis.extent ?? null };
   } catch (error) {
     // Another ingest of the same content may have committed meanwhile and now shares the folder.
     if (stored.created && !(await db.scan.findFirst({ where: { storageKey: stored.key } }))) {
@@ -325,20 +379,31 @@ export async function ingestScans(
   lap("decode");
 
   // One call for the batch; should one image make the session refuse the lot, each is retried alone.
-  const vectors = new Map<number, Float32Array>();
+  const analyses = new Map<number, FilmAnalysis>();
   try {
-    const out = await embedImages(ready.map((i) => decoded.get(i)!));
-    ready.forEach((i, k) => vectors.set(i, out[k]!));
+    const out = await analyseImages(ready.map((i) => decoded.get(i)!));
+    ready.forEach((i, k) => analyses.set(i, out[k]!));
   } catch {
     await Promise.all(
       ready.map(async (i) => {
         try {
-          vectors.set(i, await embedImage(decoded.get(i)!));
+          analyses.set(i, await analyseImage(decoded.get(i)!));
         } catch (error) {
           fail(i, error);
         }
       }),
     );
+  }
+  // The frontal-film gate fails a refused file alone; the rest of the batch goes on.
+  const overrides = new Map<number, GateOverrideRecord>();
+  for (const [i, analysis] of analyses) {
+    try {
+      const o = gateFilm(analysis, model!, inputs[i]!, ctx);
+      if (o) overrides.set(i, o);
+    } catch (error) {
+      analyses.delete(i);
+      fail(i, error);
+    }
   }
 
   lap("embed");
@@ -346,7 +411,7 @@ export async function ingestScans(
   const recordIndex: number[] = [];
   const created = new Map<number, boolean>();
   await mapLimit(
-    ready.filter((i) => vectors.has(i)),
+    ready.filter((i) => analyses.has(i)),
     options.decodeConcurrency ?? 2,
     async (i) => {
       const input = inputs[i]!;
@@ -364,7 +429,9 @@ export async function ingestScans(
           storageKey: stored.key,
           ...facts,
           modelId: model!.id,
-          vector: vectors.get(i)!,
+          vector: analyses.get(i)!.vector,
+          extent: analyses.get(i)!.extent,
+          gateOverride: overrides.get(i),
           ctx,
           auditDetails: options.auditDetails,
         };
@@ -379,7 +446,15 @@ export async function ingestScans(
 
   const succeed = (i: number, scanId: string) => {
     const r = records[i]!;
-    outcomes[i] = { ok: true, scanId, sha256: r.sha256, acquiredAt: r.acquiredAt, warnings: r.warnings };
+    outcomes[i] = {
+      ok: true,
+      scanId,
+      sha256: r.sha256,
+      acquiredAt: r.acquiredAt,
+      warnings: r.warnings,
+      modelId: r.modelId,
+      extent: r.extent ?? null,
+    };
   };
   const cleanUp = async (indices: readonly number[]) => {
     for (const i of indices) {

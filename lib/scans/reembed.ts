@@ -3,7 +3,7 @@
 // search of the new model: the two models' vectors are never compared.
 import type { Db } from "@/lib/db/client";
 import { insertEmbedding } from "@/lib/db/vector-sql";
-import { embedImages } from "@/lib/embedding";
+import { analyseImages } from "@/lib/embedding";
 import { decodeScan } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import type { ActiveModel } from "./active-model";
@@ -47,9 +47,11 @@ export async function reembedMissing(
         summary.failed.push({ scanId: scan.id, reason: (error as Error).message });
       }
     }
-    const vectors = await embedImages(decoded.map((d) => d.image));
+    // No gate here: these films were accepted under an earlier model, and re-embedding never drops a stored scan.
+    const analyses = await analyseImages(decoded.map((d) => d.image));
     for (const [i, d] of decoded.entries()) {
-      await insertEmbedding(db, { scanId: d.scan.id, modelId: model.id, vector: vectors[i]! });
+      const { vector, extent } = analyses[i]!;
+      await insertEmbedding(db, { scanId: d.scan.id, modelId: model.id, vector, extent });
     }
     summary.embedded += decoded.length;
     if (summary.embedded % (batch * 20) < batch) log(`re-embedding for ${model.id}: ${summary.embedded} scans done`);

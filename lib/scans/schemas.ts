@@ -29,6 +29,16 @@ export const uploadScanInput = z.object({
     (v) => (v === "" || v === null ? undefined : v),
     z.enum(["PA", "AP", "AP Supine", "LL", "Other"], { error: "Choose a listed view." }).optional(),
   ),
+  /** Admins only: accept a film that the frontal-film check refused, with the reason (audited). */
+  overrideGateReason: z.preprocess(
+    (v) => (v === "" || v === null ? undefined : v),
+    z
+      .string()
+      .trim()
+      .min(5, "Give a reason of at least 5 characters for accepting a refused film.")
+      .max(500, "Keep the reason under 500 characters.")
+      .optional(),
+  ),
 });
 
 export type UploadScanInput = z.output<typeof uploadScanInput>;

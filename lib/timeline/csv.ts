@@ -8,14 +8,33 @@ function cell(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The timeline as CSV, one row per scan in date order, the same columns as the page's table. */
+/**
+ * The timeline as CSV, one row per scan in date order, the same columns as the page's table: the calibrated extent
+ * (0-8) with its interval when the model has an extent head, the neighbours' index and class mix, alert, model.
+ */
 export function timelineCsv(timeline: PatientTimeline): string {
   const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
   const rows = [
-    ["acquired_at", "scan_id", "severity_index", "region", "healthy", "infected", "severe", "alert", "model_id"],
+    [
+      "acquired_at",
+      "scan_id",
+      "extent",
+      "extent_lo",
+      "extent_hi",
+      "severity_index",
+      "region",
+      "healthy",
+      "infected",
+      "severe",
+      "alert",
+      "model_id",
+    ],
     ...timeline.scans.map((s) => [
       s.acquiredAt.toISOString().slice(0, 10),
       s.scanId,
+      s.assessment?.extent ? s.assessment.extent.value.toFixed(2) : null,
+      s.assessment?.extent ? s.assessment.extent.lo.toFixed(2) : null,
+      s.assessment?.extent ? s.assessment.extent.hi.toFixed(2) : null,
       s.assessment ? s.assessment.index.toFixed(4) : null,
       s.assessment?.region ?? null,
       s.assessment?.mix.healthy ?? null,

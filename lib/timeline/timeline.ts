@@ -3,6 +3,7 @@
 // upgrade or a library import never leaves old values on a new curve.
 import type { Db } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
+import { scaleOf, type SeverityScale } from "@/lib/drift/scale";
 import { assessScan, type ReferenceClass, type Region } from "@/lib/drift/severity";
 import { driftPolicyFromEnv, patientDrift, type PatientDrift } from "@/lib/drift/trend";
 import { findNeighbours } from "@/lib/neighbours/find";
@@ -16,11 +17,21 @@ export interface TimelineScan {
   acquiredAt: Date;
   view: string | null;
   /** null when the scan has no vector of the active model yet, or the library is empty. */
-  assessment: { index: number; region: Region; mix: Record<ReferenceClass, number>; k: number } | null;
+  assessment: {
+    /** Neighbours' severity index, 0-1 (kept beside the calibrated extent as the class-mix view). */
+    index: number;
+    region: Region;
+    mix: Record<ReferenceClass, number>;
+    k: number;
+    /** The model's extent estimate (0-8) with its interval; null for a model without an extent head. */
+    extent: { value: number; lo: number; hi: number } | null;
+  } | null;
 }
 
 export interface PatientTimeline {
   modelId: string;
+  /** The scale the course is drawn and judged on (extent 0-8 when the model has an extent head). */
+  scale: SeverityScale;
   scans: TimelineScan[];
   drift: PatientDrift;
 }
@@ -59,6 +70,10 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
           region: cached.region,
           mix: cached.mix as Record<ReferenceClass, number>,
           k: cached.k,
+          extent:
+            cached.extent === null
+              ? null
+              : { value: cached.extent, lo: cached.extentLo ?? cached.extent, hi: cached.extentHi ?? cached.extent },
         },
       });
       continue;
@@ -68,13 +83,25 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
       continue;
     }
-    const assessment = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
+    const assessed = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
+    const stored = await db.embedding.findUnique({
+      where: { scanId_modelId: { scanId: scan.id, modelId: model.id } },
+      select: { extent: true, extentLo: true, extentHi: true },
+    });
+    const extent =
+      stored?.extent == null
+        ? null
+        : { value: stored.extent, lo: stored.extentLo ?? stored.extent, hi: stored.extentHi ?? stored.extent };
+    const assessment = { ...assessed, extent };
     const data = {
       libraryStamp: stamp,
       k: assessment.k,
       severityIndex: assessment.index,
       region: assessment.region,
       mix: assessment.mix as Prisma.InputJsonObject,
+      extent: extent?.value ?? null,
+      extentLo: extent?.lo ?? null,
+      extentHi: extent?.hi ?? null,
       computedAt: new Date(),
     };
     await db.scanAssessment.upsert({
@@ -84,17 +111,23 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
     });
     out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment });
   }
+  const scale = scaleOf(model);
+  // On the extent scale a scan whose vector predates the extent head (no estimate yet) is left off the course
+  // rather than mixed in on another scale; the re-embedding job fills it in.
   const drift = patientDrift(
-    out.flatMap((s) =>
-      s.assessment
-        ? [{ scanId: s.scanId, acquiredAt: s.acquiredAt, index: s.assessment.index, modelId: model.id }]
-        : [],
-    ),
+    out.flatMap((s) => {
+      const a = s.assessment;
+      if (!a) return [];
+      const base = { scanId: s.scanId, acquiredAt: s.acquiredAt, modelId: model.id };
+      if (scale.id === "index") return [{ ...base, index: a.index }];
+      return a.extent ? [{ ...base, index: a.extent.value, lo: a.extent.lo, hi: a.extent.hi }] : [];
+    }),
     model.id,
     driftPolicyFromEnv(),
+    scale,
   );
-  await storeSummary(db, patientId, model.id, stamp, out, drift);
-  return { modelId: model.id, scans: out, drift };
+  await storeSummary(db, patientId, model.id, stamp, out, drift, scale);
+  return { modelId: model.id, scale, scans: out, drift };
 }
 
 async function storeSummary(
@@ -104,6 +137,7 @@ async function storeSummary(
   stamp: string,
   scans: TimelineScan[],
   drift: PatientDrift,
+  scale: SeverityScale,
 ): Promise<void> {
   const lastAlert = drift.alerts.at(-1);
   const data = {
@@ -113,6 +147,7 @@ async function storeSummary(
     lastScanAt: scans.at(-1)?.acquiredAt ?? null,
     latestIndex: drift.latest?.index ?? null,
     latestRegion: drift.latest?.region ?? null,
+    latestExtent: scale.id === "extent" ? (drift.latest?.index ?? null) : null,
     slopePerWeek: drift.slopePerWeek,
     status: drift.status,
     alertCount: drift.alerts.length,
