@@ -2,8 +2,10 @@
 // (same validation, roles, ingest and audit); images are only ever the re-encoded renditions, never the original.
 import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { uploadScanAction } from "@/lib/scans/actions";
-import { scanStore, uploadLimits } from "@/lib/scans/ingest";
+import { uploadLimits } from "@/lib/config";
+import { scanStore } from "@/lib/scans/ingest";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";
@@ -37,24 +39,23 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
       patientId: patient.id,
       file,
       acquiredAt: formText(form, "acquiredAt"),
+      acquiredTime: formText(form, "acquiredTime"),
       view: formText(form, "view"),
       overrideGateReason: formText(form, "overrideGateReason"),
     },
     ctx,
   );
-  return jsonResponse(
-    {
-      id: result.scanId,
-      acquiredAt: result.acquiredAt,
-      warnings: result.warnings,
-      // The model's own estimate on the readers' 0-8 scale with its interval (null for an embedding-only model).
-      severity: { modelId: result.modelId, extent: result.extent },
-    },
-    201,
-    {
-      Location: `/api/v1/scans/${result.scanId}/preview`,
-    },
-  );
+  const body = {
+    id: result.scanId,
+    acquiredAt: result.acquiredAt,
+    acquiredTime: result.acquiredTime,
+    warnings: result.warnings,
+    // The model's own estimate on the readers' 0-8 scale with its interval (null for an embedding-only model).
+    severity: { modelId: result.modelId, extent: result.extent },
+  };
+  return jsonResponse(body, 201, {
+    Location: `/api/v1/scans/${result.scanId}/preview`,
+  });
 }
 
 export type ScanImage = "preview" | "thumbnail";
@@ -65,6 +66,7 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   const id = requireUuid(rawScanId, "This scan");
   const scan = await ctx.db.scan.findUnique({ where: { id }, select: { id: true, storageKey: true, patientId: true } });
   if (!scan) throw notFound("This scan");
+  await requirePatientAccess(ctx.db, ctx.actor, scan.patientId);
   // Streamed from the store (a folder or a bucket) through the app: access control and the audit stay here, and the
   // store needs no public address.
   let image: BlobStream;

@@ -14,6 +14,7 @@ export type ScanErrorCode =
   | "unsupported_transfer_syntax"
   | "unsupported_pixel_format"
   | "no_signal"
+  | "bad_date"
   /** The frontal-film gate (lib/gate): a CT slice, a lateral view, or not a radiograph. */
   | "not_frontal_film";
 

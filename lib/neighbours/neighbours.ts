@@ -3,10 +3,12 @@
 // reference library) never count among that patient's neighbours; only labelled reference scans are neighbours;
 // only vectors of the active model are compared.
 import { z } from "zod";
-import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
+import { type PublicActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
-import type { ReferenceClass } from "@/lib/db/vector-sql";
+import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
@@ -52,9 +54,7 @@ export class NoEmbeddingError extends UserFacingError {
 const scanIdSchema = z.uuid();
 
 export function classMix(classes: readonly ReferenceClass[]): ClassMix {
-  const mix: ClassMix = { healthy: 0, infected: 0, severe: 0 };
-  for (const c of classes) mix[c]++;
-  return mix;
+  return countClasses(classes);
 }
 
 export async function neighboursOfScan(
@@ -68,6 +68,7 @@ export async function neighboursOfScan(
   if (!scanIdSchema.safeParse(scanId).success) throw new ScanNotFoundError();
   const scan = await db.scan.findUnique({ where: { id: scanId }, select: { id: true, patientId: true, sha256: true } });
   if (!scan) throw new ScanNotFoundError();
+  await requirePatientAccess(db, ctx.actor, scan.patientId);
 
   const model = options.model ?? (await activeModel(db));
   const rows = await findNeighbours(db, scan, model, { k, classes });

@@ -3,17 +3,30 @@
 // upgrade or a library import never leaves old values on a new curve.
 import type { Db } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
+import { NEIGHBOUR_K, type ReferenceClass } from "@/lib/domain";
 import { scaleOf, type SeverityScale } from "@/lib/drift/scale";
-import { assessScan, type ReferenceClass, type Region } from "@/lib/drift/severity";
-import { driftPolicyFromEnv, patientDrift, type PatientDrift } from "@/lib/drift/trend";
+import { assessScan, type Region } from "@/lib/drift/severity";
+import { driftPolicyFromEnv } from "@/lib/config";
+import { patientDrift, type PatientDrift } from "@/lib/drift/trend";
 import { findNeighbours } from "@/lib/neighbours/find";
+import { acquisitionInstant } from "@/lib/scans/acquisition-date";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { libraryStamp } from "./library-stamp";
 
-export const TIMELINE_K = 36;
+/**
+ * The order of a patient's films everywhere (timeline, chart, API): by day, then time of day (films without a time
+ * first), then upload. The chart and the drift trend rely on it.
+ */
+export const TIMELINE_ORDER: Prisma.ScanOrderByWithRelationInput[] = [
+  { acquiredAt: { sort: "asc", nulls: "last" } },
+  { acquiredTime: { sort: "asc", nulls: "first" } },
+  { createdAt: "asc" },
+  { id: "asc" },
+];
 
 export interface TimelineScan {
   scanId: string;
+  /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
   view: string | null;
   /** null when the scan has no vector of the active model yet, or the library is empty. */
@@ -49,8 +62,16 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
   const { model, stamp } = ctx ?? (await context(db));
   const scans = await db.scan.findMany({
     where: { patientId },
-    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }],
-    select: { id: true, patientId: true, sha256: true, acquiredAt: true, createdAt: true, view: true },
+    orderBy: TIMELINE_ORDER,
+    select: {
+      id: true,
+      patientId: true,
+      sha256: true,
+      acquiredAt: true,
+      acquiredTime: true,
+      createdAt: true,
+      view: true,
+    },
   });
   const stored = await db.scanAssessment.findMany({
     where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, libraryStamp: stamp },
@@ -58,7 +79,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
   const byScan = new Map(stored.map((a) => [a.scanId, a]));
   const out: TimelineScan[] = [];
   for (const scan of scans) {
-    const acquiredAt = scan.acquiredAt ?? scan.createdAt;
+    const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
     const cached = byScan.get(scan.id);
     if (cached) {
       out.push({
@@ -78,7 +99,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       });
       continue;
     }
-    const rows = await findNeighbours(db, scan, model, { k: TIMELINE_K });
+    const rows = await findNeighbours(db, scan, model, { k: NEIGHBOUR_K });
     if (!rows || rows.length === 0) {
       out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
       continue;

@@ -4,10 +4,13 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
+import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
+import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { regionOn } from "@/lib/drift/scale";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
+import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
 import { PrintButton } from "./print-button";
 import { ScanComparison } from "./scan-comparison";
@@ -53,7 +56,13 @@ export default async function PatientPage({
   const { scan: requestedScan } = await searchParams;
   if (!z.uuid().safeParse(id).success) notFound();
   const ctx = { actor, ip: await requestIp() };
-  const patient = await openPatient(db(), id, ctx);
+  let patient: Awaited<ReturnType<typeof openPatient>>;
+  try {
+    patient = await openPatient(db(), id, ctx);
+  } catch (error) {
+    if (error instanceof BreakGlassRequiredError) return <BreakGlassPanel refusal={error} />;
+    throw error;
+  }
   if (!patient) notFound();
 
   let timeline: PatientTimeline | null = null;
@@ -73,7 +82,7 @@ export default async function PatientPage({
   let neighboursError: string | null = null;
   if (selected) {
     try {
-      neighbours = await neighboursOfScan(db(), selected.scanId, { k: 36 }, ctx);
+      neighbours = await neighboursOfScan(db(), selected.scanId, { k: NEIGHBOUR_K }, ctx);
     } catch (error) {
       neighboursError = (error as Error).message;
     }
