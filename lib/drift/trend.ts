@@ -70,7 +70,12 @@ export function theilSenSlope(xs: readonly number[], ys: readonly number[]): num
  * The rise that counts as real between two estimates: the policy's floor, or, when both carry an interval, the
  * half-width of the difference of two independent errors (sqrt of the sum of squared half-widths), whichever is larger.
  */
-export function riseThreshold(prev: TimelinePoint, cur: TimelinePoint, policy: DriftPolicy, scale: SeverityScale): number {
+export function riseThreshold(
+  prev: TimelinePoint,
+  cur: TimelinePoint,
+  policy: DriftPolicy,
+  scale: SeverityScale,
+): number {
   const floor = policy.alertRise * scale.max;
   if (prev.lo === undefined || prev.hi === undefined || cur.lo === undefined || cur.hi === undefined) return floor;
   const a = (prev.hi - prev.lo) / 2;

@@ -100,7 +100,9 @@ async function runSession(
   const headData = heads.map((h) => {
     const t = result[h.name];
     if (!(t instanceof Tensor) || !(t.data instanceof Float32Array) || t.data.length !== count * h.width) {
-      throw new EmbeddingConfigError(`${d.id}: head output "${h.name}" should hold ${count} x ${h.width} float32 values`);
+      throw new EmbeddingConfigError(
+        `${d.id}: head output "${h.name}" should hold ${count} x ${h.width} float32 values`,
+      );
     }
     return t;
   });

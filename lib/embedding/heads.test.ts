@@ -38,7 +38,18 @@ describe("packed head outputs", () => {
   it("refuses a descriptor whose view classes do not start with frontal, and a wrong packed length", () => {
     expect(() =>
       parseModelDescriptor(
-        { ...v2, heads: { view: { output: "v", classes: ["ct", "frontal"], frontalMinProbability: 0.5, distanceOutput: "d", maxDistance: 1 } } },
+        {
+          ...v2,
+          heads: {
+            view: {
+              output: "v",
+              classes: ["ct", "frontal"],
+              frontalMinProbability: 0.5,
+              distanceOutput: "d",
+              maxDistance: 1,
+            },
+          },
+        },
         "test",
       ),
     ).toThrow(/frontal first/);

@@ -54,8 +54,15 @@ export function formatReport(r: RunReport): string {
   );
   if (r.ood) {
     lines.push(
-      `gate: ${r.ood.images ? `refused ${f(r.ood.refused)} of ${r.ood.images} non-frontal images (` + Object.entries(r.ood.byKind).map(([k, v]) => `${k} ${f(v)}`).join(", ") + "); " : ""}` +
-        `frontal queries refused ${f(r.ood.frontalRefused)}`,
+      `gate: ${
+        r.ood.images
+          ? `refused ${f(r.ood.refused)} of ${r.ood.images} non-frontal images (` +
+            Object.entries(r.ood.byKind)
+              .map(([k, v]) => `${k} ${f(v)}`)
+              .join(", ") +
+            "); "
+          : ""
+      }` + `frontal queries refused ${f(r.ood.frontalRefused)}`,
     );
   }
   for (const [c, s] of Object.entries(r.sourceLeakage.byClass)) {

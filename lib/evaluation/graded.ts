@@ -54,7 +54,8 @@ export interface GradedReport {
 
 /** The readers' mean when both are there, else the folder's geographic_mean. */
 export function expertExtent(r: EvalRow): number | null {
-  if (r.reader1Geographic !== null && r.reader2Geographic !== null) return (r.reader1Geographic + r.reader2Geographic) / 2;
+  if (r.reader1Geographic !== null && r.reader2Geographic !== null)
+    return (r.reader1Geographic + r.reader2Geographic) / 2;
   return r.geographicMean;
 }
 

@@ -272,7 +272,11 @@ export async function runEvaluation(options: RunOptions): Promise<RunReport> {
       drift: graded.drift,
       driftClasses: drift,
       readers: graded.readers,
-      ood: ood ?? (gate ? { definition: "no --ood folder given", images: 0, refused: null, byKind: {}, counts: {}, frontalRefused } : null),
+      ood:
+        ood ??
+        (gate
+          ? { definition: "no --ood folder given", images: 0, refused: null, byKind: {}, counts: {}, frontalRefused }
+          : null),
       timing: {
         totalSeconds: (performance.now() - started) / 1000,
         embedSeconds,

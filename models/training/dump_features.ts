@@ -90,7 +90,9 @@ for (let i = 0; i < items.length; i += batchSize) {
     for (let k = 0; k < ok.length; k++) outputs[name]!.push(Array.from(data.subarray(k * dim, (k + 1) * dim)));
   }
   for (const d of ok) index.find((x) => x.id === d.it.id && x.set === d.it.set)!.row = row++;
-  process.stdout.write(`\r${Math.min(i + batchSize, items.length)} / ${items.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  process.stdout.write(
+    `\r${Math.min(i + batchSize, items.length)} / ${items.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
 }
 console.log();
 await mkdir(values.out, { recursive: true });

@@ -24,7 +24,9 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = "patient scan upload timeline severity report history admin login password neighbours drift export".split(" ");
+const WORDS = "patient scan upload timeline severity report history admin login password neighbours drift export".split(
+  " ",
+);
 
 function grey(r: () => number, lo = 0, hi = 255): string {
   const v = Math.round(lo + r() * (hi - lo));
@@ -43,8 +45,12 @@ function svgFor(kind: NonRadiographKind, r: () => number, w: number, h: number):
     const rows = 4 + Math.floor(r() * 8);
     for (let i = 0; i < rows; i++) {
       const y = 90 + i * ((h - 120) / rows);
-      parts.push(`<rect x="40" y="${y}" width="${w - 80}" height="${24 + r() * 20}" rx="4" fill="none" stroke="${grey(r, 120, 200)}"/>`);
-      parts.push(`<text x="52" y="${y + 20}" font-size="${14 + r() * 6}" fill="${grey(r, 0, 80)}">${text(r, 4)}</text>`);
+      parts.push(
+        `<rect x="40" y="${y}" width="${w - 80}" height="${24 + r() * 20}" rx="4" fill="none" stroke="${grey(r, 120, 200)}"/>`,
+      );
+      parts.push(
+        `<text x="52" y="${y + 20}" font-size="${14 + r() * 6}" fill="${grey(r, 0, 80)}">${text(r, 4)}</text>`,
+      );
     }
     parts.push(`<rect x="${w / 2 - 60}" y="${h - 70}" width="120" height="36" rx="6" fill="${grey(r, 40, 120)}"/>`);
   } else if (kind === "document") {
@@ -61,7 +67,9 @@ function svgFor(kind: NonRadiographKind, r: () => number, w: number, h: number):
     parts.push(`<path d="${d}" fill="none" stroke="${grey(r, 0, 100)}" stroke-width="${1 + r() * 3}"/>`);
     for (let i = 0; i < 6; i++) {
       const bh = r() * (h - 140);
-      parts.push(`<rect x="${80 + i * ((w - 140) / 6)}" y="${h - 60 - bh}" width="${(w - 160) / 8}" height="${bh}" fill="${grey(r, 60, 200)}" opacity="0.5"/>`);
+      parts.push(
+        `<rect x="${80 + i * ((w - 140) / 6)}" y="${h - 60 - bh}" width="${(w - 160) / 8}" height="${bh}" fill="${grey(r, 60, 200)}" opacity="0.5"/>`,
+      );
     }
   } else if (kind === "pattern") {
     const step = 8 + Math.floor(r() * 60);
@@ -69,12 +77,15 @@ function svgFor(kind: NonRadiographKind, r: () => number, w: number, h: number):
     const style = Math.floor(r() * 3);
     for (let x = 0; x < w; x += step) {
       for (let y = 0; y < h; y += step) {
-        if (style === 0 && (x / step + y / step) % 2 === 0) parts.push(`<rect x="${x}" y="${y}" width="${step}" height="${step}" fill="${grey(r)}"/>`);
+        if (style === 0 && (x / step + y / step) % 2 === 0)
+          parts.push(`<rect x="${x}" y="${y}" width="${step}" height="${step}" fill="${grey(r)}"/>`);
         if (style === 1) parts.push(`<circle cx="${x}" cy="${y}" r="${step / 3}" fill="${grey(r)}"/>`);
       }
     }
     if (style === 2) {
-      parts.push(`<defs><linearGradient id="g" x1="0" y1="0" x2="${r()}" y2="1"><stop offset="0" stop-color="${grey(r)}"/><stop offset="1" stop-color="${grey(r)}"/></linearGradient></defs>`);
+      parts.push(
+        `<defs><linearGradient id="g" x1="0" y1="0" x2="${r()}" y2="1"><stop offset="0" stop-color="${grey(r)}"/><stop offset="1" stop-color="${grey(r)}"/></linearGradient></defs>`,
+      );
       parts.push(`<rect width="${w}" height="${h}" fill="url(#g)"/>`);
     }
   } else {
@@ -82,7 +93,9 @@ function svgFor(kind: NonRadiographKind, r: () => number, w: number, h: number):
     parts.push(`<rect width="${w}" height="${h}" fill="${grey(r, 60, 200)}"/>`);
     parts.push(`<rect y="${h * (0.3 + r() * 0.4)}" width="${w}" height="${h}" fill="${grey(r, 20, 160)}"/>`);
     for (let i = 0; i < 12; i++) {
-      parts.push(`<ellipse cx="${r() * w}" cy="${r() * h}" rx="${20 + r() * w * 0.3}" ry="${20 + r() * h * 0.3}" fill="${grey(r)}" opacity="${0.3 + r() * 0.6}"/>`);
+      parts.push(
+        `<ellipse cx="${r() * w}" cy="${r() * h}" rx="${20 + r() * w * 0.3}" ry="${20 + r() * h * 0.3}" fill="${grey(r)}" opacity="${0.3 + r() * 0.6}"/>`,
+      );
     }
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${parts.join("")}</svg>`;

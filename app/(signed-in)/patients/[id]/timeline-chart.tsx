@@ -63,7 +63,12 @@ const bandsPlugin = (scale: ScaleView, drawn: TimelinePointView[]): Plugin<"line
         // One film: a vertical bar, since a ribbon needs two points.
         const p = withInterval[0]!;
         const px = x.getPixelForValue(Date.parse(p.date));
-        ctx.fillRect(px - 4, y.getPixelForValue(p.hi as number), 8, y.getPixelForValue(p.lo as number) - y.getPixelForValue(p.hi as number));
+        ctx.fillRect(
+          px - 4,
+          y.getPixelForValue(p.hi as number),
+          8,
+          y.getPixelForValue(p.lo as number) - y.getPixelForValue(p.hi as number),
+        );
       }
     }
     ctx.restore();
@@ -103,7 +108,7 @@ export function TimelineChart({
         },
       ],
     }),
-    [drawn, selectedId],
+    [drawn, selectedId, scale.label],
   );
   const xs = drawn.map((p) => Date.parse(p.date));
   const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
