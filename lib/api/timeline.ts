@@ -22,7 +22,7 @@ export async function patientTimelineFromApi(ctx: ApiContext, rawPatientId: stri
       scanId: s.scanId,
       acquiredAt: s.acquiredAt.toISOString(),
       view: s.view,
-      extent: s.assessment?.extent ?? null,
+      extent: s.extent,
       severityIndex: s.assessment?.index ?? null,
       region: s.assessment?.region ?? null,
       mix: s.assessment?.mix ?? null,

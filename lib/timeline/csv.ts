@@ -32,9 +32,9 @@ export function timelineCsv(timeline: PatientTimeline): string {
     ...timeline.scans.map((s) => [
       s.acquiredAt.toISOString().slice(0, 10),
       s.scanId,
-      s.assessment?.extent ? s.assessment.extent.value.toFixed(2) : null,
-      s.assessment?.extent ? s.assessment.extent.lo.toFixed(2) : null,
-      s.assessment?.extent ? s.assessment.extent.hi.toFixed(2) : null,
+      s.extent ? s.extent.value.toFixed(2) : null,
+      s.extent ? s.extent.lo.toFixed(2) : null,
+      s.extent ? s.extent.hi.toFixed(2) : null,
       s.assessment ? s.assessment.index.toFixed(4) : null,
       s.assessment?.region ?? null,
       s.assessment?.mix.healthy ?? null,

@@ -29,15 +29,18 @@ export interface TimelineScan {
   /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
   view: string | null;
-  /** null when the scan has no vector of the active model yet, or the library is empty. */
+  /**
+   * The model's own extent estimate (0-8) with its interval, stored with the vector: it needs no reference library.
+   * null for a model without an extent head, or a scan not yet embedded by the active model.
+   */
+  extent: { value: number; lo: number; hi: number } | null;
+  /** Where the neighbours put it; null when the scan has no vector of the active model yet, or the library is empty. */
   assessment: {
     /** Neighbours' severity index, 0-1 (kept beside the calibrated extent as the class-mix view). */
     index: number;
     region: Region;
     mix: Record<ReferenceClass, number>;
     k: number;
-    /** The model's extent estimate (0-8) with its interval; null for a model without an extent head. */
-    extent: { value: number; lo: number; hi: number } | null;
   } | null;
 }
 
@@ -77,52 +80,46 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
     where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, libraryStamp: stamp },
   });
   const byScan = new Map(stored.map((a) => [a.scanId, a]));
+  const extents = new Map(
+    (
+      await db.embedding.findMany({
+        where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, extent: { not: null } },
+        select: { scanId: true, extent: true, extentLo: true, extentHi: true },
+      })
+    ).map((e) => [e.scanId, { value: e.extent!, lo: e.extentLo ?? e.extent!, hi: e.extentHi ?? e.extent! }]),
+  );
   const out: TimelineScan[] = [];
   for (const scan of scans) {
     const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
+    const extent = extents.get(scan.id) ?? null;
     const cached = byScan.get(scan.id);
     if (cached) {
       out.push({
         scanId: scan.id,
         acquiredAt,
         view: scan.view,
+        extent,
         assessment: {
           index: cached.severityIndex,
           region: cached.region,
           mix: cached.mix as Record<ReferenceClass, number>,
           k: cached.k,
-          extent:
-            cached.extent === null
-              ? null
-              : { value: cached.extent, lo: cached.extentLo ?? cached.extent, hi: cached.extentHi ?? cached.extent },
         },
       });
       continue;
     }
     const rows = await findNeighbours(db, scan, model, { k: NEIGHBOUR_K });
     if (!rows || rows.length === 0) {
-      out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
+      out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment: null });
       continue;
     }
-    const assessed = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
-    const stored = await db.embedding.findUnique({
-      where: { scanId_modelId: { scanId: scan.id, modelId: model.id } },
-      select: { extent: true, extentLo: true, extentHi: true },
-    });
-    const extent =
-      stored?.extent == null
-        ? null
-        : { value: stored.extent, lo: stored.extentLo ?? stored.extent, hi: stored.extentHi ?? stored.extent };
-    const assessment = { ...assessed, extent };
+    const assessment = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
     const data = {
       libraryStamp: stamp,
       k: assessment.k,
       severityIndex: assessment.index,
       region: assessment.region,
       mix: assessment.mix as Prisma.InputJsonObject,
-      extent: extent?.value ?? null,
-      extentLo: extent?.lo ?? null,
-      extentHi: extent?.hi ?? null,
       computedAt: new Date(),
     };
     await db.scanAssessment.upsert({
@@ -130,18 +127,16 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       create: { scanId: scan.id, modelId: model.id, ...data },
       update: data,
     });
-    out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment });
+    out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment });
   }
   const scale = scaleOf(model);
   // On the extent scale a scan whose vector predates the extent head (no estimate yet) is left off the course
   // rather than mixed in on another scale; the re-embedding job fills it in.
   const drift = patientDrift(
     out.flatMap((s) => {
-      const a = s.assessment;
-      if (!a) return [];
       const base = { scanId: s.scanId, acquiredAt: s.acquiredAt, modelId: model.id };
-      if (scale.id === "index") return [{ ...base, index: a.index }];
-      return a.extent ? [{ ...base, index: a.extent.value, lo: a.extent.lo, hi: a.extent.hi }] : [];
+      if (scale.id === "index") return s.assessment ? [{ ...base, index: s.assessment.index }] : [];
+      return s.extent ? [{ ...base, index: s.extent.value, lo: s.extent.lo, hi: s.extent.hi }] : [];
     }),
     model.id,
     driftPolicyFromEnv(),

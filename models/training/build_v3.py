@@ -23,6 +23,8 @@ def main():
     ap.add_argument("--heads", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--id", default="radtrack_cxr_v3@1")
+    ap.add_argument("--feats", help="feature cache (dump_features.ts): writes expected-outputs.json for the app's parity test")
+    ap.add_argument("--parity-ids", default="coh00001,coh00002,coh00003,coh00004")
     args = ap.parse_args()
     m = onnx.load(os.path.join(args.v2, "model.onnx"))
     g = m.graph
@@ -61,11 +63,29 @@ def main():
         g.node.append(helper.make_node("Gemm", ["features", const(f"v3.{name}.weight", W), const(f"v3.{name}.bias", b)], [f"{name}_raw"], name=f"/v3/{name}/gemm"))
         return f"{name}_raw"
 
-    e = gemm("embedding", h["We"], h["be"])
-    g.node.append(helper.make_node("ReduceL2", [e], ["embedding_norm"], axes=[1], keepdims=1, name="/v3/embedding/norm"))
-    g.node.append(helper.make_node("Clip", ["embedding_norm", const("v3.eps", 1e-12)], ["embedding_norm_safe"], name="/v3/embedding/clip"))
+    kind = meta.get("embedding", {}).get("graded", "nca")
+    arc = kind in ("arc", "arc+nca")
     graded = "graded_unit" if mix else "embedding"
-    g.node.append(helper.make_node("Div", [e, "embedding_norm_safe"], [graded], name="/v3/embedding/div"))
+    nca_out = "nca_unit" if kind == "arc+nca" else graded
+    if kind != "arc":
+        e = gemm("embedding", h["We"], h["be"])
+        g.node.append(helper.make_node("ReduceL2", [e], ["embedding_norm"], axes=[1], keepdims=1, name="/v3/embedding/norm"))
+        g.node.append(helper.make_node("Clip", ["embedding_norm", const("v3.eps", 1e-12)], ["embedding_norm_safe"], name="/v3/embedding/clip"))
+        g.node.append(helper.make_node("Div", [e, "embedding_norm_safe"], [nca_out], name="/v3/embedding/div"))
+    x = gemm("extent", h["Wx"], h["bx"])
+    g.node.append(helper.make_node("Clip", [x, const("v3.zero", 0.0), const("v3.eight", 8.0)], ["extent"], name="/v3/extent/clip"))
+    if arc:
+        # The graded part is the extent estimate on a quarter circle: films graded alike are near.
+        g.node.append(helper.make_node("Mul", ["extent", const("v3.arc", np.pi / 16)], ["theta"], name="/v3/embedding/theta"))
+        g.node.append(helper.make_node("Cos", ["theta"], ["theta_cos"], name="/v3/embedding/cos"))
+        g.node.append(helper.make_node("Sin", ["theta"], ["theta_sin"], name="/v3/embedding/sin"))
+        arc_out = "arc_unit" if kind == "arc+nca" else graded
+        g.node.append(helper.make_node("Concat", ["theta_cos", "theta_sin"], [arc_out], axis=1, name="/v3/embedding/arc"))
+        if kind == "arc+nca":
+            c = float(meta["embedding"]["arcWeight"])
+            g.node.append(helper.make_node("Mul", ["arc_unit", const("v3.arc_weight", c)], ["arc_part"], name="/v3/embedding/arc_weight"))
+            g.node.append(helper.make_node("Mul", ["nca_unit", const("v3.nca_weight", float(np.sqrt(1 - c * c)))], ["nca_part"], name="/v3/embedding/nca_weight"))
+            g.node.append(helper.make_node("Concat", ["arc_part", "nca_part"], [graded], axis=1, name="/v3/embedding/graded"))
     if mix:
         # Both parts are unit vectors and alpha^2 + beta^2 = 1, so the joined vector is unit length as well.
         alpha = float(meta["embedding"]["alpha"])
@@ -73,15 +93,13 @@ def main():
         g.node.append(helper.make_node("Mul", ["v2_embedding", const("v3.alpha", alpha)], ["class_part"], name="/v3/embedding/alpha"))
         g.node.append(helper.make_node("Mul", [graded, const("v3.beta", beta)], ["graded_part"], name="/v3/embedding/beta"))
         g.node.append(helper.make_node("Concat", ["class_part", "graded_part"], ["embedding"], axis=1, name="/v3/embedding/join"))
-    x = gemm("extent", h["Wx"], h["bx"])
-    g.node.append(helper.make_node("Clip", [x, const("v3.zero", 0.0), const("v3.eight", 8.0)], ["extent"], name="/v3/extent/clip"))
     v = gemm("view", h["Wv"], h["bv"])
     g.node.append(helper.make_node("Softmax", [v], ["view"], axis=1, name="/v3/view/softmax"))
     d = gemm("distance", h["Wd"], h["bd"])
     g.node.append(helper.make_node("Mul", [d, d], ["distance_sq"], name="/v3/distance/square"))
     g.node.append(helper.make_node("ReduceMean", ["distance_sq"], ["distance_ms"], axes=[1], keepdims=1, name="/v3/distance/mean"))
     g.node.append(helper.make_node("Sqrt", ["distance_ms"], ["frontal_distance"], name="/v3/distance/sqrt"))
-    dims = int(h["We"].shape[1]) + (256 if mix else 0)
+    dims = {"arc": 2, "nca": int(h["We"].shape[1]), "arc+nca": 2 + int(h["We"].shape[1])}[kind] + (256 if mix else 0)
     for name, width in [("embedding", dims), ("extent", 1), ("view", h["Wv"].shape[1]), ("frontal_distance", 1)]:
         g.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["N", int(width)]))
     # Drop value_info left over from the removed head, then check.
@@ -137,6 +155,41 @@ def main():
     }
     json.dump(desc, open(os.path.join(args.out, "model.json"), "w"), indent=2)
     print(f"wrote {onnx_path} ({os.path.getsize(onnx_path)} bytes, sha256 {sha}) and model.json")
+    if args.feats:
+        # The heads applied in numpy (float64) to the cached features of a few corpus films: what the assembled graph
+        # must reproduce when the app runs it (lib/evaluation/radtrack-model.test.ts).
+        index = json.load(open(os.path.join(args.feats, "index.json")))
+        rowsof = {it["id"]: it["row"] for it in index["items"] if it["set"] == "cxr" and it["row"] is not None}
+        mats = {n: np.fromfile(os.path.join(args.feats, f"{n}.f32"), dtype=np.float32).reshape(index["rows"], -1).astype(np.float64) for n in set(features) | {"embedding"}}
+        out = {"model": args.id, "outputs": {}}
+        for pid in args.parity_ids.split(","):
+            r = rowsof[pid]
+            f = np.concatenate([mats[n][r] for n in features])
+            x = float(np.clip(f @ h["Wx"][:, 0] + h["bx"][0], 0, 8))
+            a2 = np.array([np.cos(x * np.pi / 16), np.sin(x * np.pi / 16)])
+            if kind != "arc":
+                e = f @ h["We"] + h["be"]
+                e /= np.linalg.norm(e)
+            if kind == "arc":
+                e = a2
+            elif kind == "arc+nca":
+                c = float(meta["embedding"]["arcWeight"])
+                e = np.concatenate([c * a2, np.sqrt(1 - c * c) * e])
+            if mix:
+                v2e = mats["embedding"][r] / np.linalg.norm(mats["embedding"][r])
+                e = np.concatenate([alpha * v2e, beta * e])
+            logits = f @ h["Wv"] + h["bv"]
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            dd = f @ h["Wd"] + h["bd"]
+            out["outputs"][f"{pid}.jpg"] = {
+                "embedding": [round(float(x), 7) for x in e],
+                "extent": x,
+                "view": [float(x) for x in p],
+                "distance": float(np.sqrt(np.mean(dd * dd))),
+            }
+        json.dump(out, open(os.path.join(args.out, "expected-outputs.json"), "w"), indent=1)
+        print("wrote expected-outputs.json")
 
 
 if __name__ == "__main__":

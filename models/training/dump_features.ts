@@ -25,6 +25,7 @@ const { values } = parseArgs({
     "synthetic-seed": { type: "string", default: "1" },
     out: { type: "string" },
     batch: { type: "string", default: "32" },
+    "augment-share": { type: "string", default: "0" },
   },
 });
 if (!values.onnx || !values.out) throw new Error("--onnx and --out are required");
@@ -34,6 +35,33 @@ interface Item {
   set: string;
   kind: string;
   load: () => Promise<Buffer>;
+  /** A grey-level transform applied after decoding (augmented copies of frontal films for the gate). */
+  lut?: Uint8Array;
+}
+
+/** mulberry32, seeded: the same augmented copies on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * How a real film can reach the app with other grey levels: a detector's 12-bit range decoded without a window, a
+ * dark or washed-out export, another gamma. The gate must still take it for a frontal film.
+ */
+function randomLut(r: () => number): Uint8Array {
+  const lo = r() < 0.5 ? 0 : Math.floor(r() * 60);
+  const hi = 110 + Math.floor(r() * 146);
+  const gamma = Math.exp((r() - 0.5) * 1.8);
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.round(lo + (hi - lo) * Math.pow(v / 255, gamma));
+  return lut;
 }
 
 const items: Item[] = [];
@@ -46,6 +74,13 @@ for (const spec of values.set!) {
     const file = col.has("file") ? r[col.get("file")!]! : `${id}.jpg`;
     const kind = col.has("kind") ? r[col.get("kind")!]! : "frontal";
     items.push({ id, set, kind, load: () => readFile(path.join(dir, file)) });
+  }
+}
+const share = Number(values["augment-share"]);
+if (share > 0) {
+  const r = rng(7);
+  for (const it of items.filter((i) => i.kind === "frontal")) {
+    if (r() < share) items.push({ ...it, id: `aug-${it.id}`, set: `aug-${it.set}`, lut: randomLut(r) });
   }
 }
 const nSynthetic = Number(values.synthetic);
@@ -71,7 +106,9 @@ for (let i = 0; i < items.length; i += batchSize) {
   const decoded = await Promise.all(
     chunk.map(async (it) => {
       try {
-        return { it, image: await decodeScan(await it.load()), refused: null };
+        const image = await decodeScan(await it.load());
+        if (it.lut) image.pixels = image.pixels.map((v) => it.lut![v]!);
+        return { it, image, refused: null };
       } catch (error) {
         return { it, image: null, refused: error instanceof Error ? error.message : String(error) };
       }

@@ -117,6 +117,9 @@ def main():
     ap.add_argument("--embedding", choices=["nca", "mix"], default="mix",
                     help="nca: one projection trained on grades and classes; mix: v2's class embedding joined with a graded part trained on RALO grades, weighted so purity stays at v2's")
     ap.add_argument("--graded-dims", type=int, default=64)
+    ap.add_argument("--arc-weight", type=float, default=0.8, help="share (cosine weight) of the arc in an arc+nca graded part")
+    ap.add_argument("--graded", choices=["nca", "arc", "arc+nca"], default="nca",
+                    help="graded part of a mix embedding: an NCA projection, or the extent estimate on a quarter circle")
     ap.add_argument("--ralo-weight", type=float, default=1.0, help="weight of the RALO soft-neighbour extent loss")
     ap.add_argument("--class-weight", type=float, default=1.0, help="weight of the corpus soft-neighbour class losses")
     args = ap.parse_args()
@@ -142,6 +145,12 @@ def main():
     ralo_mask = set_ == "ralo"
     ralo_test = np.array([m and bucket(patient[k], args.seed) < args.ralo_test for k, m in enumerate(ralo_mask)])
     ralo_train = ralo_mask & ~ralo_test
+    # Augmented copies (other grey levels) of frontal films follow their source film's split; the gate only uses them.
+    aug = np.array([s.startswith("aug-") for s in set_])
+    base = [i[4:] if a else i for i, a in zip(ids, aug)]
+    ralo_train_ids = {ids[k] for k in np.where(ralo_train)[0]}
+    aug_train = np.array([a and (b in ralo_train_ids or b in corpus_train) for a, b in zip(aug, base)])
+    aug_test = aug & ~aug_train
     y = np.full(n, np.nan)
     r1 = np.full(n, np.nan)
     r2 = np.full(n, np.nan)
@@ -231,6 +240,16 @@ def main():
     Pn = P.detach().numpy().astype(np.float64)
     Z = Xs @ Pn
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    if args.embedding == "mix" and args.graded in ("arc", "arc+nca"):
+        # Films the extent head grades alike are near: 0 and 8 points are a quarter circle apart (cosine 0).
+        theta = pred * np.pi / 16
+        A = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+        if args.graded == "arc":
+            Z = A
+        else:
+            # The arc orders by grade; the projection keeps appearance, so similarities still spread.
+            c = args.arc_weight
+            Z = np.hstack([c * A, np.sqrt(1 - c * c) * Z])
     alpha = None
     if args.embedding == "mix":
         V2 = np.fromfile(os.path.join(args.feats, "embedding.f32"), dtype=np.float32).reshape(index_meta["rows"], -1)[rows].astype(np.float64)
@@ -281,7 +300,7 @@ def main():
 
     # ---- view gate
     kind = np.array([
-        "frontal" if s in ("cxr", "ralo") else (it["kind"] if it["kind"] in VIEWS else "other")
+        "frontal" if s in ("cxr", "ralo") or s.startswith("aug-") else (it["kind"] if it["kind"] in VIEWS else "other")
         for it, s in zip(items, set_)
     ])
     syn_seed = np.array([int(i.rsplit("-", 1)[1]) % 100000 if s == "synthetic" else -1 for i, s in zip(ids, set_)])
@@ -289,8 +308,8 @@ def main():
         (ood[i]["notes"].split("patientid=")[1].split(";")[0].strip() if s == "ood" and "patientid=" in ood[i]["notes"] else i)
         for i, s in zip(ids, set_)
     ])
-    frontal_train = ralo_train | in_ctrain
-    frontal_test = ralo_test | in_ctest
+    frontal_train = ralo_train | in_ctrain | aug_train
+    frontal_test = ralo_test | in_ctest | aug_test
 
     def fit_gate(train_idx):
         lab = torch.tensor([VIEWS.index(k) for k in kind[train_idx]])
@@ -347,16 +366,20 @@ def main():
     rest = np.where(~np.isin(np.arange(n), ood_idx))[0]
     p_front[rest] = softmax(Xs[rest] @ Wg + bg)[:, 0]
     dist[rest] = distance(M, rest)
-    # Thresholds from frontal training films only: refuse below the 0.5th percentile of their frontal probability
-    # and above the 99.5th percentile of their distance (widened by 10%), so unseen hospitals are not refused.
+    # Thresholds from frontal training films only. Frontal probability: 0.5 (or lower, should more than 0.5% of the
+    # training films fall below it). Distance: 25% beyond the farthest training film (journal figures and odd
+    # exports included), so it only catches pictures far from every film seen; the view head does the fine work.
     p_min = float(min(0.5, np.quantile(p_front[frontal_train], 0.005)))
-    d_max = float(np.quantile(dist[frontal_train], 0.995) * 1.1)
+    d_max = float(dist[frontal_train].max() * 1.25)
     refused = (p_front < p_min) | (dist > d_max)
     gate = {
         "frontalRefused": {
             "ralo_test": float(refused[ralo_test].mean()),
             "corpus_test_adult": float(refused[in_ctest & adult].mean()),
             "corpus_test_all": float(refused[in_ctest].mean()),
+            "augmented_test": float(refused[aug_test].mean()) if aug_test.any() else None,
+            "augmented_test_n": int(aug_test.sum()),
+            "training_films": float(refused[frontal_train].mean()),
         },
         "refusedByKind": {
             k: {"refused": float(refused[(kind == k) & (set_ == "ood")].mean()), "n": int(((kind == k) & (set_ == "ood")).sum()), "note": "out-of-fold (5 folds by source patient)"}
@@ -408,7 +431,7 @@ def main():
     Wv, bv = fold(Wg, bg)
     Wd, bd = fold(M[1], -(M[0] @ M[1]))
     np.savez(os.path.join(args.out, "heads.npz"), We=We, be=be, Wx=Wx, bx=bx, Wv=Wv, bv=bv, Wd=Wd, bd=bd)
-    report["embedding"] = {"kind": args.embedding, "alpha": alpha, "gradedDims": int(Pn.shape[1])}
+    report["embedding"] = {"kind": args.embedding, "graded": args.graded, "alpha": alpha, "arcWeight": args.arc_weight if args.graded == "arc+nca" else None, "gradedDims": {"arc": 2, "nca": int(Pn.shape[1]), "arc+nca": 2 + int(Pn.shape[1])}[args.graded]}
     json.dump({"views": VIEWS, "features": args.features.split(","), "embedding": report["embedding"], "report": report}, open(os.path.join(args.out, "heads.json"), "w"), indent=1)
     print(f"wrote {args.out}/heads.npz and heads.json")
 

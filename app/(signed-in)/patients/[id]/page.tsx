@@ -28,7 +28,7 @@ function toView(timeline: PatientTimeline): TimelinePointView[] {
   const onExtent = timeline.scale.id === "extent";
   return timeline.scans.map((s) => {
     const a = s.assessment;
-    const extent = a?.extent ?? null;
+    const extent = s.extent;
     const value = onExtent ? (extent?.value ?? null) : (a?.index ?? null);
     return {
       scanId: s.scanId,
