@@ -233,6 +233,10 @@ export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
   }
 }
 
+/**
+ * Many vectors of one model in one statement (reference import, benchmarks). Rows that already have a vector for
+ * this model are left alone. Returns the number inserted.
+ */
 /** The model's extent estimate stored beside the vector (null columns for a model without an extent head). */
 export interface StoredExtent {
   value: number;
@@ -240,22 +244,6 @@ export interface StoredExtent {
   hi: number;
 }
 
-export async function insertEmbedding(
-  db: Sql,
-  row: { scanId: string; modelId: string; vector: Float32Array; extent?: StoredExtent },
-): Promise<void> {
-  const e = row.extent;
-  await db.$executeRaw`
-    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector", "extent", "extent_lo", "extent_hi")
-    VALUES (gen_random_uuid(), ${row.scanId}::uuid, ${row.modelId}, ${vectorText(row.vector)}::vector,
-            ${e?.value ?? null}::float8, ${e?.lo ?? null}::float8, ${e?.hi ?? null}::float8)
-    ON CONFLICT ("scan_id", "model_id") DO NOTHING`;
-}
-
-/**
- * Many vectors of one model in one statement (reference import, benchmarks). Rows that already have a vector for
- * this model are left alone. Returns the number inserted.
- */
 export async function insertEmbeddings(
   db: Sql,
   model: { id: string; dims: number },

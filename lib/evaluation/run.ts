@@ -12,7 +12,8 @@ import {
 } from "@/lib/embedding";
 import { judgeView, type GateSpec } from "@/lib/gate/frontal-film";
 import { decodeScan } from "@/lib/image";
-import { parseCsv, readEvalCorpus, type EvalCorpus, type EvalRow } from "./corpus";
+import { parseCsvWithHeader } from "@/lib/csv";
+import { readEvalCorpus, type EvalCorpus, type EvalRow } from "./corpus";
 import { fingerprint, type Fingerprint } from "./fingerprint";
 import { evaluate, type EvaluationReport } from "./evaluate";
 import { expertExtent, gradedReport, type GradedReport } from "./graded";
@@ -149,15 +150,14 @@ async function evaluateOod(
   gate: GateSpec | undefined,
 ): Promise<Omit<OodReport, "frontalRefused">> {
   const abs = path.resolve(dir);
-  const [header, ...records] = parseCsv(await readFile(path.join(abs, "metadata.csv"), "utf8"));
-  const col = new Map((header ?? []).map((h, i) => [h.trim(), i]));
+  const { header, rows } = parseCsvWithHeader(await readFile(path.join(abs, "metadata.csv"), "utf8"));
   for (const c of ["id", "file", "kind"]) {
-    if (!col.has(c)) throw new Error(`${path.join(abs, "metadata.csv")} lacks the column ${c}`);
+    if (!header.includes(c)) throw new Error(`${path.join(abs, "metadata.csv")} lacks the column ${c}`);
   }
   const counts: OodReport["counts"] = {};
-  for (const r of records) {
-    const file = r[col.get("file")!]!.trim();
-    const kind = r[col.get("kind")!]!.trim() || "unknown";
+  for (const { values: r } of rows) {
+    const file = r.file!.trim();
+    const kind = r.kind!.trim() || "unknown";
     if (file.includes("..") || path.isAbsolute(file)) throw new Error(`ood file name ${file} leaves the folder`);
     counts[kind] ??= { images: 0, refused: 0 };
     counts[kind].images++;

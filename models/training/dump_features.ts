@@ -10,7 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { config } from "../../lib/config";
-import { parseCsv } from "../../lib/evaluation/corpus";
+import { parseCsvWithHeader } from "../../lib/csv";
 import { loadModelFolder } from "../../lib/embedding/model-dir";
 import { createPreprocessor } from "../../lib/embedding/preprocess";
 import { decodeScan } from "../../lib/image";
@@ -67,12 +67,11 @@ function randomLut(r: () => number): Uint8Array {
 const items: Item[] = [];
 for (const spec of values.set!) {
   const [set, dir] = spec.split("=") as [string, string];
-  const [header, ...rows] = parseCsv(await readFile(path.join(dir, "metadata.csv"), "utf8"));
-  const col = new Map(header!.map((h, i) => [h.trim(), i]));
-  for (const r of rows) {
-    const id = r[col.get("id")!]!;
-    const file = col.has("file") ? r[col.get("file")!]! : `${id}.jpg`;
-    const kind = col.has("kind") ? r[col.get("kind")!]! : "frontal";
+  const { rows } = parseCsvWithHeader(await readFile(path.join(dir, "metadata.csv"), "utf8"));
+  for (const { values: r } of rows) {
+    const id = r.id!;
+    const file = r.file ?? `${id}.jpg`;
+    const kind = r.kind ?? "frontal";
     items.push({ id, set, kind, load: () => readFile(path.join(dir, file)) });
   }
 }
