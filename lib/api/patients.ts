@@ -1,6 +1,7 @@
 // /api/v1/patients: find patients, create a patient and list a patient's scans, through the same action and services as the UI.
 import { z } from "zod";
 import { UserFacingError } from "@/lib/errors";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { lookupPatients, recordPatientSearch, recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";
@@ -38,6 +39,7 @@ export async function requirePatient(ctx: ApiContext, rawId: string | undefined)
   const id = requireUuid(rawId, "This patient");
   const patient = await ctx.db.patient.findUnique({ where: { id }, select: { id: true } });
   if (!patient) throw notFound("This patient");
+  await requirePatientAccess(ctx.db, ctx.actor, patient.id);
   return patient;
 }
 
@@ -116,7 +118,7 @@ export async function findPatientsFromApi(ctx: ApiContext): Promise<Response> {
     throw new ApiError(400, parsed.error.issues[0]?.message ?? "Invalid query.", { fieldErrors });
   }
   const { mrn, q, cursor, limit } = parsed.data;
-  const page = await lookupPatients(ctx.db, { mrn, q: q || undefined, after: cursor, limit });
+  const page = await lookupPatients(ctx.db, { mrn, q: q || undefined, after: cursor, limit }, ctx.actor);
   await recordPatientSearch(ctx.db, ctx, {
     via: "api",
     filtered: Boolean(mrn || q),

@@ -3,6 +3,7 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import { dayDate, timeText } from "./acquisition-date";
 import { ingestScan } from "./ingest";
@@ -14,6 +15,7 @@ export const uploadScanAction = serverAction(
     roles: ["admin", "clinician"],
     input: uploadScanInput,
     handler: async (input, ctx) => {
+      await requirePatientAccess(db(), ctx.actor, input.patientId);
       const result = await ingestScan(
         db(),
         {
