@@ -9,7 +9,7 @@ import {
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
-import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/ingest";
+import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 
 /** A refusal with a status of its own; `extra` is merged into the JSON body. */
 export class ApiError extends Error {
