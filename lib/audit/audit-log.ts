@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   "user.enabled",
   "user.password_reset",
   "scan.uploaded",
+  "scan.gate_overridden",
   "scan.viewed",
   "neighbours.viewed",
   "reference.imported",
@@ -38,6 +39,7 @@ export const AUDIT_ACTIONS = [
   "dicomweb.confirmed",
   "dicomweb.discarded",
   "dicomweb.settings_changed",
+  "fhir.read",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

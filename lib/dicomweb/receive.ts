@@ -64,6 +64,8 @@ async function recordInstance(db: Db, origin: ReceiveOrigin, h: InstanceHeader, 
   const data = {
     studyUid: h.studyUid,
     seriesUid: h.seriesUid,
+    sopClassUid: h.sopClassUid || null,
+    modality: h.modality || null,
     via: origin.via,
     remote: origin.remote,
     outcome: o.outcome,
@@ -233,6 +235,8 @@ export async function receiveInstances(
           const data = {
             studyUid: t.header.studyUid,
             seriesUid: t.header.seriesUid,
+            sopClassUid: t.header.sopClassUid || null,
+            modality: t.header.modality || null,
             via: origin.via,
             remote: origin.remote,
             outcome: "ingested" as const,
