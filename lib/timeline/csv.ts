@@ -1,21 +1,33 @@
+import { csvLine } from "@/lib/csv";
 import type { PatientTimeline } from "./timeline";
 
-function cell(value: string | number | null): string {
-  if (value === null) return "";
-  const text = String(value);
-  // Quote anything a spreadsheet could read as a formula or a separator (CSV injection, RFC 4180).
-  if (/^[=+\-@\t\r]/.test(text)) return `"'${text.replace(/"/g, '""')}"`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** The timeline as CSV, one row per scan in date order, the same columns as the page's table. */
+/**
+ * The timeline as CSV, one row per scan in date order, the same columns as the page's table: the calibrated extent
+ * (0-8) with its interval when the model has an extent head, the neighbours' index and class mix, alert, model.
+ */
 export function timelineCsv(timeline: PatientTimeline): string {
   const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
   const rows = [
-    ["acquired_at", "scan_id", "severity_index", "region", "healthy", "infected", "severe", "alert", "model_id"],
+    [
+      "acquired_at",
+      "scan_id",
+      "extent",
+      "extent_lo",
+      "extent_hi",
+      "severity_index",
+      "region",
+      "healthy",
+      "infected",
+      "severe",
+      "alert",
+      "model_id",
+    ],
     ...timeline.scans.map((s) => [
       s.acquiredAt.toISOString().slice(0, 10),
       s.scanId,
+      s.extent ? s.extent.value.toFixed(2) : null,
+      s.extent ? s.extent.lo.toFixed(2) : null,
+      s.extent ? s.extent.hi.toFixed(2) : null,
       s.assessment ? s.assessment.index.toFixed(4) : null,
       s.assessment?.region ?? null,
       s.assessment?.mix.healthy ?? null,
@@ -25,5 +37,5 @@ export function timelineCsv(timeline: PatientTimeline): string {
       timeline.modelId,
     ]),
   ];
-  return rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+  return rows.map((r) => csvLine(r)).join("");
 }
