@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   "user.enabled",
   "user.password_reset",
   "scan.uploaded",
+  "scan.gate_overridden",
   "scan.viewed",
   "neighbours.viewed",
   "reference.imported",

@@ -174,6 +174,7 @@ export async function searchPatients(db: Db, search: PatientSearch, viewer: Acto
         summary: {
           select: {
             latestIndex: true,
+            latestExtent: true,
             latestRegion: true,
             slopePerWeek: true,
             status: true,
@@ -227,7 +228,7 @@ export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Acto
       birthYear: true,
       updatedAt: true,
       _count: { select: { scans: true } },
-      summary: { select: { latestIndex: true, status: true, alertCount: true, lastScanAt: true } },
+      summary: { select: { latestIndex: true, latestExtent: true, status: true, alertCount: true, lastScanAt: true } },
     },
   });
   const page = rows.slice(0, lookup.limit);
