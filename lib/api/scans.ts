@@ -80,14 +80,11 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   }
   try {
     if (kind === "preview") {
-      await recordAudit(ctx.db, {
+      await recordAudit(ctx.db, ctx, {
         action: "scan.viewed",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "scan",
         targetId: scan.id,
         patientId: scan.patientId,
-        ip: ctx.ip,
         details: { rendition: "preview" },
       });
     }

@@ -4,6 +4,7 @@
 // call created.
 import { randomUUID } from "node:crypto";
 import type { PublicActionContext } from "@/lib/actions/define-action";
+import { auditRow } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
@@ -237,23 +238,22 @@ async function recordFilms(
     });
   }
   await tx.auditEvent.createMany({
-    data: rows.map(({ film, id, warnings }) => ({
-      action: "scan.uploaded" as const,
-      actorId: ctx.actor?.id ?? null,
-      actorEmail: ctx.actor?.email ?? null,
-      targetType: "scan" as const,
-      targetId: id,
-      patientId: film.meta.patient.id,
-      ip: ctx.ip,
-      details: {
-        format: film.image.format,
-        origin: film.meta.input.origin,
-        bytes: film.bytes.length,
-        ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
-        ...(warnings.length ? { warnings: warnings.length } : {}),
-        ...options.auditDetails,
-      },
-    })),
+    data: rows.map(({ film, id, warnings }) =>
+      auditRow(ctx, {
+        action: "scan.uploaded",
+        targetType: "scan",
+        targetId: id,
+        patientId: film.meta.patient.id,
+        details: {
+          format: film.image.format,
+          origin: film.meta.input.origin,
+          bytes: film.bytes.length,
+          ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
+          ...(warnings.length ? { warnings: warnings.length } : {}),
+          ...options.auditDetails,
+        },
+      }),
+    ),
   });
   const recorded = rows.map(({ film, index, id, acquiredAt, acquiredTime, warnings }) => ({
     index,
