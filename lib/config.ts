@@ -2,6 +2,7 @@
 // instances with two data directories can run side by side.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_POLICY, type DriftPolicy } from "@/lib/drift/trend";
 import type { S3StorageSettings } from "@/lib/storage/s3-blob-store";
 
 /** Where scans and bulk files live: the data directory, or an S3-compatible bucket shared by several machines. */
@@ -25,9 +26,31 @@ export interface RadtrackConfig {
   /** Folder holding shared read-only assets (models, corpus) when laid out beside the project. */
   sharedDir: string;
   storage: StorageConfig;
+  /** The PACS Radtrack polls over DICOMweb, when RADTRACK_DICOMWEB_URL is set (else: none, or the admin page's). */
+  dicomweb: DicomwebConfig | undefined;
+  /** An unknown PatientID from the PACS creates the patient (true) or waits for an admin (false, the default). */
+  pacsCreatePatients: boolean;
+  /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
+  pacsIssuer: string | undefined;
 }
 
-function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+export type DicomwebAuth =
+  { kind: "none" } | { kind: "basic"; username: string; password: string } | { kind: "bearer"; token: string };
+
+export interface DicomwebConfig {
+  /** The DICOMweb root, e.g. http://orthanc:8042/dicom-web (no trailing slash). */
+  url: string;
+  auth: DicomwebAuth;
+  pollSeconds: number;
+  /** Modalities asked for with QIDO-RS (CR and DX: radiographs). */
+  modalities: string[];
+  /** When not empty: only instances whose file names one of these source AE titles (0002,0016). */
+  aeTitles: string[];
+  /** When not empty: only instances whose InstitutionName is one of these (case-insensitive). */
+  institutions: string[];
+}
+
+function intFromEnv(name: string, fallback: number, env: Env): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -91,6 +114,80 @@ export function storageFromEnv(env: Env): StorageConfig {
   };
 }
 
+const list = (raw: string | undefined) =>
+  (raw ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/** RADTRACK_DICOMWEB_URL and its companions; undefined when the URL is not set. */
+export function dicomwebFromEnv(env: Env): DicomwebConfig | undefined {
+  const raw = env.RADTRACK_DICOMWEB_URL ?? "";
+  if (raw === "") return undefined;
+  return parseDicomwebSettings({
+    url: raw,
+    username: env.RADTRACK_DICOMWEB_USERNAME,
+    password: env.RADTRACK_DICOMWEB_PASSWORD,
+    token: env.RADTRACK_DICOMWEB_TOKEN,
+    pollSeconds: env.RADTRACK_DICOMWEB_POLL_SECONDS,
+    modalities: env.RADTRACK_DICOMWEB_MODALITIES,
+    aeTitles: env.RADTRACK_DICOMWEB_AE_TITLES,
+    institutions: env.RADTRACK_DICOMWEB_INSTITUTIONS,
+  });
+}
+
+/** The same rules for the environment and the admin page; throws with a message naming the bad setting. */
+export function parseDicomwebSettings(raw: {
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  pollSeconds?: string;
+  modalities?: string;
+  aeTitles?: string;
+  institutions?: string;
+}): DicomwebConfig {
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw new Error(`RADTRACK_DICOMWEB_URL must be an http(s) URL, got "${raw.url}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`RADTRACK_DICOMWEB_URL must be an http(s) URL, got "${raw.url}"`);
+  }
+  if (url.username || url.password) {
+    throw new Error("RADTRACK_DICOMWEB_URL must not hold credentials: use RADTRACK_DICOMWEB_USERNAME/PASSWORD");
+  }
+  const username = raw.username || undefined;
+  const password = raw.password || undefined;
+  const token = raw.token || undefined;
+  if (Boolean(username) !== Boolean(password)) {
+    throw new Error("Set both RADTRACK_DICOMWEB_USERNAME and RADTRACK_DICOMWEB_PASSWORD, or neither");
+  }
+  if (username && token) throw new Error("Set RADTRACK_DICOMWEB_TOKEN or a username and password, not both");
+  const auth: DicomwebAuth = token
+    ? { kind: "bearer", token }
+    : username && password
+      ? { kind: "basic", username, password }
+      : { kind: "none" };
+  const modalities = list(raw.modalities).map((m) => m.toUpperCase());
+  const allowed = ["CR", "DX"];
+  const bad = modalities.find((m) => !allowed.includes(m));
+  if (bad) throw new Error(`RADTRACK_DICOMWEB_MODALITIES may name CR and DX only (chest radiographs), got "${bad}"`);
+  const aeTitles = list(raw.aeTitles);
+  const badAe = aeTitles.find((ae) => !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae));
+  if (badAe !== undefined) throw new Error(`RADTRACK_DICOMWEB_AE_TITLES: "${badAe}" is not an AE title`);
+  return {
+    url: url.toString().replace(/\/+$/, ""),
+    auth,
+    pollSeconds: intFromEnv("RADTRACK_DICOMWEB_POLL_SECONDS", 60, { RADTRACK_DICOMWEB_POLL_SECONDS: raw.pollSeconds }),
+    modalities: modalities.length ? modalities : allowed,
+    aeTitles,
+    institutions: list(raw.institutions),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): RadtrackConfig {
   const sharedDir = path.resolve(cwd, env.RADTRACK_SHARED_DIR ?? "../shared");
   const defaultCorpus = path.join(sharedDir, "data", "cxr");
@@ -111,7 +208,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     corpusDir,
     sharedDir,
     storage: storageFromEnv(env),
+    dicomweb: dicomwebFromEnv(env),
+    pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
+    pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,
   };
+}
+
+// Settings read on every call rather than cached: tests and scripts set these variables while the process runs.
+
+/** The application's database; absent until `npm start` (or a test) has started one. */
+export function databaseUrl(env: Env = process.env): string | undefined {
+  return env.DATABASE_URL || undefined;
+}
+
+/** Whether this process runs the background workers (RADTRACK_BULK_WORKER=0: a web server only). */
+export function workersEnabled(env: Env = process.env): boolean {
+  return env.RADTRACK_BULK_WORKER !== "0";
+}
+
+function positiveFromEnv(name: string, fallback: number, env: Env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** One image's bounds, for single uploads and for every file of a bulk upload. */
+export function uploadLimits(env: Env = process.env): { maxBytes: number; maxPixels: number } {
+  const mb = Number(env.RADTRACK_MAX_UPLOAD_MB ?? 50);
+  const mpx = Number(env.RADTRACK_MAX_MEGAPIXELS ?? 50);
+  return { maxBytes: Math.round(mb * 1024 * 1024), maxPixels: Math.round(mpx * 1_000_000) };
+}
+
+/** The configurable bounds of one bulk upload (lib/bulk/limits.ts adds the fixed ones). */
+export function bulkUploadSettings(env: Env = process.env) {
+  return {
+    maxTotalBytes: Math.round(positiveFromEnv("RADTRACK_BULK_MAX_MB", 2048, env) * 1024 * 1024),
+    maxFiles: Math.round(positiveFromEnv("RADTRACK_BULK_MAX_FILES", 5000, env)),
+    maxRatio: positiveFromEnv("RADTRACK_BULK_MAX_RATIO", 100, env),
+  };
+}
+
+export function driftPolicyFromEnv(env: Env = process.env): DriftPolicy {
+  const num = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new Error(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+  return {
+    window: Math.round(num("RADTRACK_TREND_WINDOW", DEFAULT_POLICY.window, 2, 50)),
+    slopePerWeek: num("RADTRACK_TREND_SLOPE_PER_WEEK", DEFAULT_POLICY.slopePerWeek, 0, 1),
+    alertRise: num("RADTRACK_ALERT_RISE", DEFAULT_POLICY.alertRise, 0, 1),
+  };
+}
+
+/** Reads RADTRACK_REFERENCE_INCLUDE_PEDIATRIC: "1" / "true" / "yes" include pediatric films. */
+export function includePediatricFromEnv(env: Env = process.env): boolean {
+  return /^(1|true|yes)$/i.test(env.RADTRACK_REFERENCE_INCLUDE_PEDIATRIC?.trim() ?? "");
 }
 
 let cached: RadtrackConfig | undefined;

@@ -27,6 +27,10 @@ export const AUDIT_ACTIONS = [
   "model.activated",
   "bulk.submitted",
   "bulk.cancelled",
+  "dicomweb.received",
+  "dicomweb.confirmed",
+  "dicomweb.discarded",
+  "dicomweb.settings_changed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -10,7 +10,7 @@
 // in the store until the job ends, a killed worker's claims run out (at once on its own host), and the sweeper
 // (every few seconds, and at start) re-queues every open job and closes cancelled jobs that nobody is working on.
 import type { PublicActionContext } from "@/lib/actions/define-action";
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { config } from "@/lib/config";
 import { db as defaultDb, type Db } from "@/lib/db/client";
 import type { JobStatus } from "@/lib/db/generated/enums";

@@ -26,7 +26,7 @@ const CHARSETS: Readonly<Record<string, string>> = {
   GBK: "gbk",
 };
 
-function decoderFor(ds: DataSet): TextDecoder {
+export function decoderFor(ds: DataSet): TextDecoder {
   const declared = (readString(ds, "x00080005") ?? "").split("\\").map((s) => s.trim().replace(/^ISO 2022 /, "ISO_"));
   const label = declared.map((d) => CHARSETS[d]).find((l) => l !== undefined) ?? "windows-1252";
   try {
@@ -37,7 +37,7 @@ function decoderFor(ds: DataSet): TextDecoder {
   }
 }
 
-function readText(ds: DataSet, tag: string, decoder: TextDecoder): string | undefined {
+export function readText(ds: DataSet, tag: string, decoder: TextDecoder): string | undefined {
   const element = ds.elements[tag];
   if (!element || element.length <= 0 || element.dataOffset + element.length > ds.byteArray.length) return undefined;
   const bytes = ds.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
