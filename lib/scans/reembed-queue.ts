@@ -64,9 +64,13 @@ export async function startReembedWorker(
   options: { log?: (line: string) => void } = {},
 ): Promise<() => Promise<void>> {
   const boss = await reembedQueue();
-  await boss.work<{ modelId: string }>(REEMBED_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([message]) => {
-    if (message) await reembedSlice(db, message.data.modelId, options);
-  });
+  await boss.work<{ modelId: string }>(
+    REEMBED_QUEUE,
+    { batchSize: 1, pollingIntervalSeconds: 2 },
+    async ([message]) => {
+      if (message) await reembedSlice(db, message.data.modelId, options);
+    },
+  );
   return async () => {
     await boss.offWork(REEMBED_QUEUE);
   };
