@@ -42,7 +42,9 @@ const roles: Role[] = [];
 const started = Date.now();
 const say = (line: string) => console.log(`[two-node +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
-test.describe.configure({ mode: "serial" });
+// Generous limits: four servers and a browser share the machine with whatever else runs (a load of 20 on 2 cores
+// slows a sign-in to 20 s).
+test.describe.configure({ mode: "serial", timeout: 180_000 });
 test.skip(!serverUrl, "needs PostgreSQL: DATABASE_URL=$(bash scripts/ci/pg-cluster.sh start)");
 
 function freePort(): Promise<number> {
@@ -185,10 +187,10 @@ test("a token from `npm run token` and a session from web A are valid on both we
   expect(forged.status).toBe(401);
 
   await signIn(page, web("web-a"));
-  await expect(page).toHaveURL(/\/patients/);
+  await expect(page).toHaveURL(/\/patients/, { timeout: 30_000 });
   // The same cookie, on the other server: signed in there too (one AUTH_SECRET, users in the shared database).
   await page.goto(`${url(web("web-b"))}/patients`);
-  await expect(page).toHaveURL(/\/patients/);
+  await expect(page).toHaveURL(/\/patients/, { timeout: 30_000 });
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
   say("token and session valid on web A and web B");
 });
@@ -222,7 +224,7 @@ test("a scan uploaded through web A is visible, with its preview from the bucket
   expect(preview.headers.get("content-type")).toBe("image/jpeg");
   expect(Buffer.from(await preview.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   await signIn(page, web("web-a"));
-  await expect(page).toHaveURL(/\/patients/);
+  await expect(page).toHaveURL(/\/patients/, { timeout: 30_000 });
   await page.goto(`${url(web("web-b"))}/patients/${patientId}`);
   await expect(page.getByRole("heading", { name: "Two Node" })).toBeVisible();
   say(`scan ${scanId} uploaded through web A, listed and previewed through web B`);
@@ -250,7 +252,7 @@ test("a 200-file bulk job is shared by both workers; one is killed mid-job and t
   writeFileSync(manifestPath, lines.join("\n") + "\n");
 
   await signIn(page, web("web-a"));
-  await expect(page).toHaveURL(/\/patients/);
+  await expect(page).toHaveURL(/\/patients/, { timeout: 30_000 });
   await page.goto(`${url(web("web-a"))}/admin/bulk`);
   const form = page.getByRole("form", { name: "Bulk upload" });
   await form.getByLabel("Zip file or images").setInputFiles(zipPath);
