@@ -63,6 +63,25 @@ describe("storage configuration", () => {
   });
 });
 
+describe("patient scoping", () => {
+  it("is open unless RADTRACK_PATIENT_SCOPING asks for care teams, and a break-the-glass grant lasts an hour", () => {
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv").patientScoping).toBe("open");
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv").breakGlassMinutes).toBe(60);
+    const scoped = loadConfig({ NODE_ENV: "test", RADTRACK_PATIENT_SCOPING: "care-team" }, "/srv");
+    expect(scoped.patientScoping).toBe("care-team");
+    expect(loadConfig({ NODE_ENV: "test", RADTRACK_BREAK_GLASS_MINUTES: "15" }, "/srv").breakGlassMinutes).toBe(15);
+  });
+
+  it("refuses a mode it does not know rather than falling back to open", () => {
+    expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_PATIENT_SCOPING: "team" }, "/srv")).toThrow(
+      /RADTRACK_PATIENT_SCOPING/,
+    );
+    expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_BREAK_GLASS_MINUTES: "0" }, "/srv")).toThrow(
+      /RADTRACK_BREAK_GLASS_MINUTES/,
+    );
+  });
+});
+
 describe("PACS (DICOMweb) configuration", () => {
   it("is off without RADTRACK_DICOMWEB_URL; with it, CR and DX every 60 s unless told otherwise", () => {
     expect(dicomwebFromEnv({})).toBeUndefined();

@@ -26,12 +26,28 @@ export interface RadtrackConfig {
   /** Folder holding shared read-only assets (models, corpus) when laid out beside the project. */
   sharedDir: string;
   storage: StorageConfig;
+  /** "open": every clinician reads every patient (the default); "care-team": only their teams' patients, others
+   * after a stated reason (break the glass). */
+  patientScoping: PatientScoping;
+  /** How long a break-the-glass reason opens a patient outside the clinician's care teams. */
+  breakGlassMinutes: number;
   /** The PACS Radtrack polls over DICOMweb, when RADTRACK_DICOMWEB_URL is set (else: none, or the admin page's). */
   dicomweb: DicomwebConfig | undefined;
   /** An unknown PatientID from the PACS creates the patient (true) or waits for an admin (false, the default). */
   pacsCreatePatients: boolean;
   /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
   pacsIssuer: string | undefined;
+}
+
+export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
+export type PatientScoping = (typeof PATIENT_SCOPINGS)[number];
+
+function scopingFromEnv(env: Env): PatientScoping {
+  const raw = env.RADTRACK_PATIENT_SCOPING ?? "";
+  if (raw === "") return "open";
+  const known = PATIENT_SCOPINGS.find((s) => s === raw);
+  if (!known) throw new Error(`RADTRACK_PATIENT_SCOPING must be "open" or "care-team", got "${raw}"`);
+  return known;
 }
 
 export type DicomwebAuth =
@@ -208,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     corpusDir,
     sharedDir,
     storage: storageFromEnv(env),
+    patientScoping: scopingFromEnv(env),
+    breakGlassMinutes: intFromEnv("RADTRACK_BREAK_GLASS_MINUTES", 60, env),
     dicomweb: dicomwebFromEnv(env),
     pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
     pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,

@@ -3,7 +3,7 @@
 // as a whole (no header, no `file` or `mrn` column) refuses the upload.
 import { SCAN_VIEWS } from "@/lib/domain";
 import { patientFields } from "@/lib/patients/schemas";
-import { isoDay } from "@/lib/scans/schemas";
+import { isoDay } from "@/lib/scans/acquisition-date";
 import { CsvError, parseCsv } from "./csv";
 
 export interface ManifestRow {

@@ -194,29 +194,51 @@ export async function checkDraft(
     await removeJobFiles(dataDir, blobStoreAt(options.dataDir), jobId);
     throw new UserFacingError("The files could not be written to storage. Nothing was stored; upload them again.");
   }
-  for (let i = 0; i < outcome.items.length; i += 500) {
-    await db.bulkItem.createMany({
-      data: outcome.items.slice(i, i + 500).map((item) => ({
-        jobId,
-        seq: item.seq,
-        file: item.file,
-        bytes: item.bytes,
-        sha256: item.sha256,
-        format: item.format,
-        mrn: item.mrn,
-        patientName: item.patientName,
-        patientId: item.patientId,
-        acquiredAt: item.acquiredAt ? new Date(`${item.acquiredAt}T00:00:00Z`) : null,
-        view: item.view,
-        status: item.status,
-        reason: item.reason,
-      })),
+  try {
+    // The rows and the phase commit together: a draft is never left "checking" with half its rows.
+    await db.$transaction(
+      async (tx) => {
+        for (let i = 0; i < outcome.items.length; i += 500) {
+          await tx.bulkItem.createMany({
+            data: outcome.items.slice(i, i + 500).map((item) => ({
+              jobId,
+              seq: item.seq,
+              file: item.file,
+              bytes: item.bytes,
+              sha256: item.sha256,
+              format: item.format,
+              mrn: item.mrn,
+              patientName: item.patientName,
+              patientId: item.patientId,
+              acquiredAt: item.acquiredAt ? new Date(`${item.acquiredAt}T00:00:00Z`) : null,
+              view: item.view,
+              status: item.status,
+              reason: item.reason,
+            })),
+          });
+        }
+        await tx.job.update({
+          where: { id: jobId },
+          data: { payload: { ...payload, phase: "checked" } as unknown as Prisma.InputJsonObject },
+        });
+      },
+      { maxWait: 30_000, timeout: 120_000 },
+    );
+  } catch (error) {
+    // Whatever went wrong, the job ends with a reason instead of blocking every later upload until the daily sweep.
+    console.error(`bulk job ${jobId}: the check results could not be recorded:`, (error as Error).name);
+    await db.job.update({
+      where: { id: jobId },
+      data: {
+        status: "failed",
+        error: "The check results could not be recorded; nothing was stored.",
+        finishedAt: new Date(),
+        payload: { ...payload, phase: "refused" } as unknown as Prisma.InputJsonObject,
+      },
     });
+    await removeJobFiles(dataDir, blobStoreAt(options.dataDir), jobId);
+    throw new UserFacingError("The check results could not be recorded. Nothing was stored; upload the files again.");
   }
-  await db.job.update({
-    where: { id: jobId },
-    data: { payload: { ...payload, phase: "checked" } as unknown as Prisma.InputJsonObject },
-  });
   return { refused: false, counts: await itemCounts(db, jobId) };
 }
 

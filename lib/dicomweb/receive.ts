@@ -166,7 +166,13 @@ export async function receiveInstances(
   origin: ReceiveOrigin,
   settings: ReceiveSettings,
   ctx: PublicActionContext,
-  options: { store?: ScanStore; forcePatientId?: Map<number, string> } = {},
+  options: {
+    store?: ScanStore;
+    /** An admin's decision: file input `index` under this patient, without matching. */
+    forcePatientId?: Map<number, string>;
+    /** Instances held for an admin are received again (after an admin linked their PatientID). */
+    reprocessPending?: boolean;
+  } = {},
 ): Promise<ReceiveOutcome[]> {
   const outcomes: ReceiveOutcome[] = new Array(files.length);
   const toIngest: (Item & { patientId: string })[] = [];
@@ -183,7 +189,8 @@ export async function receiveInstances(
     }
     const item = { index, bytes, header };
     const previous = await db.dicomwebInstance.findUnique({ where: { sopInstanceUid: header.sopInstanceUid } });
-    if ((previous && !RETRYABLE.includes(previous.outcome)) || seenInBatch.has(header.sopInstanceUid)) {
+    const retryable = [...RETRYABLE, ...(options.reprocessPending ? (["pending"] as const) : [])];
+    if ((previous && !retryable.includes(previous.outcome)) || seenInBatch.has(header.sopInstanceUid)) {
       outcomes[index] = outcomeOf(header, "duplicate", {
         reason: `SOP Instance UID already received${previous ? ` (${previous.outcome})` : ""}`,
         scanId: previous?.scanId ?? null,

@@ -5,12 +5,24 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
+import type { Actor } from "@/lib/auth/actor";
+import { accessPolicy, requirePatientAccess, visiblePatients } from "./access";
 import type { CreatePatientInput, UpdatePatientInput } from "./schemas";
 
 function duplicateMrn(mrn: string): UserFacingError {
   return new UserFacingError(`A patient with MRN ${mrn} already exists.`, {
     mrn: [`MRN ${mrn} is already registered. Search for it instead of creating it again.`],
   });
+}
+
+/**
+ * Under care-team scoping a clinician's new patient joins the clinician's own teams, so that it does not vanish
+ * from their list the moment it is created. Admins assign teams on /admin/teams.
+ */
+async function joinCreatorsTeams(tx: Prisma.TransactionClient, patientId: string, actor: Actor) {
+  if (accessPolicy().scoping !== "care-team" || actor.role === "admin") return;
+  const teams = await tx.careTeamMember.findMany({ where: { userId: actor.id }, select: { teamId: true } });
+  if (teams.length) await tx.careTeamPatient.createMany({ data: teams.map((t) => ({ teamId: t.teamId, patientId })) });
 }
 
 export async function createPatient(db: Db, input: CreatePatientInput, ctx: ActionContext) {
@@ -25,6 +37,7 @@ export async function createPatient(db: Db, input: CreatePatientInput, ctx: Acti
           notes: input.notes,
         },
       });
+      await joinCreatorsTeams(tx, patient.id, ctx.actor);
       await recordAudit(tx, {
         action: "patient.created",
         actorId: ctx.actor.id,
@@ -43,6 +56,7 @@ export async function createPatient(db: Db, input: CreatePatientInput, ctx: Acti
 }
 
 export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: ActionContext) {
+  await requirePatientAccess(db, ctx.actor, input.id);
   try {
     return await db.$transaction(async (tx) => {
       const before = await tx.patient.findUnique({ where: { id: input.id } });
@@ -107,11 +121,12 @@ function orderFor(sort: PatientSort | undefined) {
   }
 }
 
-export async function searchPatients(db: Db, search: PatientSearch) {
+export async function searchPatients(db: Db, search: PatientSearch, viewer: Actor) {
   const q = search.q?.trim() ?? "";
   const pageSize = Math.min(Math.max(search.pageSize ?? 25, 1), 100);
   const page = Math.max(search.page ?? 1, 1);
-  const where = {
+  const where: Prisma.PatientWhereInput = {
+    ...visiblePatients(viewer),
     ...(q
       ? {
           OR: [
@@ -172,11 +187,12 @@ export interface PatientLookup {
 }
 
 /** A page of patients in MRN order, for scripts: one more row than asked tells whether a next page exists. */
-export async function lookupPatients(db: Db, lookup: PatientLookup) {
+export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Actor) {
   const q = lookup.q?.trim() ?? "";
   const rows = await db.patient.findMany({
     where: {
       AND: [
+        visiblePatients(viewer),
         lookup.mrn ? { mrn: { equals: lookup.mrn, mode: "insensitive" as const } } : {},
         q
           ? {
@@ -243,10 +259,14 @@ export function recordPatientView(db: Db, patientId: string, ctx: ActionContext,
   });
 }
 
-/** Loads a patient for display and records that this user looked at it. */
+/**
+ * Loads a patient for display and records that this user looked at it. Throws BreakGlassRequiredError for a patient
+ * outside a scoped clinician's care teams (lib/patients/access.ts).
+ */
 export async function openPatient(db: Db, id: string, ctx: ActionContext) {
   const patient = await db.patient.findUnique({ where: { id } });
   if (!patient) return null;
+  await requirePatientAccess(db, ctx.actor, patient.id);
   await recordPatientView(db, patient.id, ctx);
   return patient;
 }

@@ -21,14 +21,20 @@ import {
 } from "@/lib/image";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
 import { activeModel, type ActiveModel } from "./active-model";
 
 export interface IngestInput {
   patientId: string;
   bytes: Buffer;
   origin: Exclude<ScanOrigin, "reference">;
-  /** Defaults to the DICOM acquisition date, else now. */
+  /**
+   * When the film was taken: its UTC day, and its UTC time of day unless exactly midnight. Defaults to the DICOM
+   * header's date and time, else now. Checked by the acquisition date rule either way.
+   */
   acquiredAt?: Date;
+  /** HH:MM:SS.fff, when the caller knows the time of day apart from acquiredAt. */
+  acquiredTime?: string;
   view?: string;
   fileName?: string;
 }
@@ -36,7 +42,10 @@ export interface IngestInput {
 export interface IngestResult {
   scanId: string;
   sha256: string;
+  /** The day, at midnight UTC. */
   acquiredAt: Date;
+  /** The time of day (a TIME value: 1970-01-01 UTC), when known. */
+  acquiredTime: Date | null;
   /** Things the user should know but that did not stop the upload (e.g. DICOM patient id differs from the MRN). */
   warnings: string[];
 }
@@ -86,9 +95,22 @@ function normaliseMrn(value: string): string {
   return value.trim().toUpperCase().replace(/\s+/g, "");
 }
 
+/** The acquisition date rule's refusal as an upload refusal (the file is fine; its date is not). */
+function acquisitionOf(input: IngestInput, decoded: DecodedScan) {
+  const given = input.acquiredAt ? splitInstant(input.acquiredAt) : undefined;
+  if (given && input.acquiredTime) given.time = input.acquiredTime;
+  try {
+    return resolveAcquisition(given, decoded.dicom?.acquisition);
+  } catch (error) {
+    if (error instanceof AcquisitionDateError) throw new ScanRejectedError("bad_date", error.message);
+    throw error;
+  }
+}
+
 /** Date, view and warnings of a scan: what the caller gave, else what the DICOM header says. */
 function scanFacts(input: IngestInput, patient: { mrn: string }, decoded: DecodedScan) {
-  const warnings: string[] = [];
+  const acquisition = acquisitionOf(input, decoded);
+  const warnings: string[] = [...acquisition.warnings];
   const dicomPatient = decoded.dicom?.patientId;
   if (dicomPatient && normaliseMrn(dicomPatient) !== normaliseMrn(patient.mrn)) {
     warnings.push(
@@ -96,11 +118,10 @@ function scanFacts(input: IngestInput, patient: { mrn: string }, decoded: Decode
         "The scan was filed under this patient as you chose; check that this is right.",
     );
   }
-  const acquiredAt =
-    input.acquiredAt ??
-    (decoded.dicom?.acquisitionDate ? new Date(`${decoded.dicom.acquisitionDate}T00:00:00Z`) : new Date());
+  const acquiredAt = dayDate(acquisition.day);
+  const acquiredTime = acquisition.time === null ? null : timeDate(acquisition.time);
   const view = input.view?.trim() || decoded.dicom?.viewPosition || null;
-  return { warnings, acquiredAt, view };
+  return { warnings, acquiredAt, acquiredTime, view };
 }
 
 interface ScanRecord {
@@ -110,6 +131,7 @@ interface ScanRecord {
   sha256: string;
   storageKey: string;
   acquiredAt: Date;
+  acquiredTime: Date | null;
   view: string | null;
   warnings: string[];
   modelId: string;
@@ -122,6 +144,7 @@ function scanRow(r: ScanRecord) {
   return {
     patientId: r.patientId,
     acquiredAt: r.acquiredAt,
+    acquiredTime: r.acquiredTime,
     view: r.view,
     sha256: r.sha256,
     storageKey: r.storageKey,
@@ -186,7 +209,7 @@ export async function ingestScan(
   if (existing) throw new DuplicateScanError(existing.id, existing.acquiredAt);
 
   const decoded = await decodeForIngest(input.bytes);
-  const { warnings, acquiredAt, view } = scanFacts(input, patient, decoded);
+  const { warnings, acquiredAt, acquiredTime, view } = scanFacts(input, patient, decoded);
 
   const model = await activeModel(db);
   const [vector, preview, thumbnail] = await Promise.all([
@@ -204,6 +227,7 @@ export async function ingestScan(
         sha256,
         storageKey: stored.key,
         acquiredAt,
+        acquiredTime,
         view,
         warnings,
         modelId: model.id,
@@ -211,7 +235,7 @@ export async function ingestScan(
         ctx,
       }),
     );
-    return { scanId: scan.id, sha256, acquiredAt, warnings };
+    return { scanId: scan.id, sha256, acquiredAt, acquiredTime, warnings };
   } catch (error) {
     // Another ingest of the same content may have committed meanwhile and now shares the folder.
     if (stored.created && !(await db.scan.findFirst({ where: { storageKey: stored.key } }))) {
@@ -309,9 +333,13 @@ export async function ingestScans(
 
   lap("lookup");
   const decoded = new Map<number, DecodedScan>();
+  const factsOf = new Map<number, ReturnType<typeof scanFacts>>();
   await mapLimit(todo, options.decodeConcurrency ?? 2, async (i) => {
     try {
-      decoded.set(i, await decodeForIngest(inputs[i]!.bytes));
+      const image = await decodeForIngest(inputs[i]!.bytes);
+      // A date that breaks the rule fails this file before it costs an embedding.
+      factsOf.set(i, scanFacts(inputs[i]!, patients.get(inputs[i]!.patientId)!, image));
+      decoded.set(i, image);
     } catch (error) {
       fail(i, error);
     }
@@ -351,7 +379,7 @@ export async function ingestScans(
         const [preview, thumbnail] = await Promise.all([makePreview(image), makeThumbnail(image)]);
         const stored = await store.put(shas[i]!, { original: input.bytes, preview, thumbnail });
         created.set(i, stored.created);
-        const facts = scanFacts(input, patients.get(input.patientId)!, image);
+        const facts = factsOf.get(i)!;
         records[i] = {
           input,
           patientId: input.patientId,
@@ -375,7 +403,14 @@ export async function ingestScans(
 
   const succeed = (i: number, scanId: string) => {
     const r = records[i]!;
-    outcomes[i] = { ok: true, scanId, sha256: r.sha256, acquiredAt: r.acquiredAt, warnings: r.warnings };
+    outcomes[i] = {
+      ok: true,
+      scanId,
+      sha256: r.sha256,
+      acquiredAt: r.acquiredAt,
+      acquiredTime: r.acquiredTime,
+      warnings: r.warnings,
+    };
   };
   const cleanUp = async (indices: readonly number[]) => {
     for (const i of indices) {

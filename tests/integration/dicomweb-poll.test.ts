@@ -8,6 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DicomwebConfig } from "@/lib/config";
+import type { ActionContext } from "@/lib/actions/define-action";
+import { hashPassword } from "@/lib/auth/password";
+import { confirmPending, discardPending, listPending } from "@/lib/dicomweb/pending";
 import { backoffSeconds, pollOnce } from "@/lib/dicomweb/poller";
 import type { ReceiveSettings } from "@/lib/dicomweb/receive";
 import { stopJobQueue } from "@/lib/jobs/boss";
@@ -30,6 +33,7 @@ describe("DICOMweb poller (real Orthanc)", () => {
     issuer: undefined,
   };
   let janeId: string;
+  let admin: ActionContext;
 
   /** A film of `corpus` for a patient, as a modality would send it. */
   async function film(name: string, corpus: string, keys: Record<string, string>) {
@@ -59,6 +63,15 @@ describe("DICOMweb poller (real Orthanc)", () => {
       institutions: [],
     };
     janeId = (await t.db.patient.create({ data: { mrn: "P-100", name: "Jane Doe", sex: "female" } })).id;
+    const u = await t.db.user.create({
+      data: {
+        email: "pacs-admin@example.test",
+        name: "Admin",
+        role: "admin",
+        passwordHash: await hashPassword("pw-12345678"),
+      },
+    });
+    admin = { actor: { id: u.id, email: u.email, name: u.name, role: "admin" }, ip: "198.51.100.7" };
   });
 
   afterAll(async () => {
@@ -124,6 +137,44 @@ describe("DICOMweb poller (real Orthanc)", () => {
     const report = await pollOnce(t.db, cfg, settings, { store });
     expect(report).toMatchObject({ seen: 0, ingested: 0, error: null });
     expect(await t.db.scan.count()).toBe(before);
+  });
+
+  it("an admin decides the waiting films; the PatientID link makes later films follow; a discarded one stays out", async () => {
+    const waiting = await listPending(t.db);
+    const unknown = waiting.find((p) => p.dicomPatientId === "P-999")!;
+    const conflict = waiting.find((p) => p.dicomPatientId === "P-100")!;
+    expect(unknown).toMatchObject({ patientName: "Richard Roe", candidate: null });
+    expect(conflict.candidate).toMatchObject({ id: janeId, mrn: "P-100" });
+
+    const created = await confirmPending(t.db, { id: unknown.id, choice: "create" }, admin);
+    expect(created).toMatchObject({ outcome: "ingested", alsoFiled: 0 });
+    const richard = await t.db.patient.findUniqueOrThrow({ where: { mrn: "P-999" }, include: { scans: true } });
+    expect(richard.name).toBe("Richard Roe");
+    expect(richard.scans).toHaveLength(1);
+
+    // The admin says the film named "Smith^John" is Jane's: filed, and that name no longer conflicts for P-100.
+    expect(await confirmPending(t.db, { id: conflict.id, choice: "existing", mrn: "P-100" }, admin)).toMatchObject({
+      outcome: "ingested",
+    });
+    expect(await t.db.scan.count({ where: { patientId: janeId } })).toBe(2);
+    const confirmed = await t.db.auditEvent.findMany({ where: { action: "dicomweb.confirmed" } });
+    expect(confirmed.map((e) => e.actorEmail)).toEqual(["pacs-admin@example.test", "pacs-admin@example.test"]);
+
+    await orthanc.storescu([
+      await film("smith-again.dcm", "coh00011", { PatientID: "P-100", PatientName: "Smith^John" }),
+      await film("stranger.dcm", "coh00012", { PatientID: "P-998", PatientName: "Nobody^Known" }),
+    ]);
+    expect(await pollOnce(t.db, cfg, settings, { store })).toMatchObject({ ingested: 1, pending: 1, error: null });
+    expect(await t.db.scan.count({ where: { patientId: janeId } })).toBe(3);
+    const stranger = (await listPending(t.db)).find((p) => p.dicomPatientId === "P-998")!;
+    await discardPending(t.db, stranger.id, admin);
+    expect(await listPending(t.db)).toEqual([]);
+    const row = await t.db.dicomwebInstance.findFirstOrThrow({ where: { reason: "discarded by an admin" } });
+    expect(row.outcome).toBe("refused");
+    await expect(discardPending(t.db, stranger.id, admin)).rejects.toThrow(/no longer waiting/);
+    await expect(confirmPending(t.db, { id: stranger.id, choice: "existing", mrn: "P-100" }, admin)).rejects.toThrow(
+      /no longer waiting/,
+    );
   });
 
   it("creates an unknown patient from the file when the setting allows it", async () => {
