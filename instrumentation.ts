@@ -13,7 +13,7 @@ export async function register() {
   const { startDriftWorker } = await import("./lib/timeline/drift-queue");
   const { startOrphanSweeper } = await import("./lib/storage/orphan-sweep");
   const { startDicomwebWorker } = await import("./lib/dicomweb/worker");
-  const { scanStore } = await import("./lib/scans/ingest");
+  const { scanStore } = await import("./lib/storage");
   const { db } = await import("./lib/db/client");
   startOrphanSweeper(db, scanStore());
   // Not awaited: the server must not wait for the queue (or a database that is still starting) to serve pages.

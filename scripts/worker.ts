@@ -12,7 +12,7 @@ import { startDicomwebWorker, stopDicomwebWorker } from "@/lib/dicomweb/worker";
 import { embeddingStatus } from "@/lib/embedding";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { secureDataDir } from "@/lib/runtime/data-dir";
-import { scanStore } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import { requestReembedding, startReembedWorker } from "@/lib/scans/reembed-queue";
 import { startOrphanSweeper } from "@/lib/storage/orphan-sweep";
 import { startDriftWorker, stopDriftWorker } from "@/lib/timeline/drift-queue";

@@ -5,7 +5,7 @@ import { detectFileType } from "@/lib/image/detect";
 import { requirePatientAccess } from "@/lib/patients/access";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
-import { scanStore } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";

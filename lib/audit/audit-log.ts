@@ -38,6 +38,7 @@ export const AUDIT_ACTIONS = [
   "dicomweb.confirmed",
   "dicomweb.discarded",
   "dicomweb.settings_changed",
+  "fhir.read",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

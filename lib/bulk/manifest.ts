@@ -4,7 +4,7 @@
 import { SCAN_VIEWS } from "@/lib/domain";
 import { patientFields } from "@/lib/patients/schemas";
 import { isoDay } from "@/lib/scans/acquisition-date";
-import { CsvError, parseCsv } from "./csv";
+import { CsvError, parseCsv } from "@/lib/csv";
 
 export interface ManifestRow {
   /** Line in the CSV file (1 = header). */

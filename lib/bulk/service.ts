@@ -4,13 +4,14 @@ import type { ActionContext } from "@/lib/actions/define-action";
 import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { config } from "@/lib/config";
+import { csvLine } from "@/lib/csv";
 import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { formatBytes } from "@/lib/image";
+import { insertPatient } from "@/lib/patients/service";
 import { blobStoreAt } from "@/lib/storage";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { checkUpload, type StagedUpload } from "./check";
-import { csvLine } from "./csv";
 import { BULK_JOB_TYPE, finishJob, itemCounts, type ItemCounts } from "./finish";
 import { claimHolders } from "./claims";
 import { acquireLease, leaseIsFree, releaseLease } from "./lease";
@@ -289,22 +290,15 @@ export async function submitJob(
       let patientsCreated = 0;
       if (input.createPatients) {
         for (const m of missing) {
-          let patient = await tx.patient.findUnique({ where: { mrn: m.mrn } });
+          let patient: { id: string } | null = await tx.patient.findUnique({ where: { mrn: m.mrn } });
           if (!patient) {
-            patient = await tx.patient.create({
-              data: { mrn: m.mrn, name: m.name ?? `Unnamed (MRN ${m.mrn})`, sex: "unknown" },
-            });
+            patient = await insertPatient(
+              tx,
+              { mrn: m.mrn, name: m.name ?? `Unnamed (MRN ${m.mrn})`, sex: "unknown", notes: "" },
+              ctx,
+              { via: "bulk", job: input.jobId },
+            );
             patientsCreated++;
-            await recordAudit(tx, {
-              action: "patient.created",
-              actorId: ctx.actor.id,
-              actorEmail: ctx.actor.email,
-              targetType: "patient",
-              targetId: patient.id,
-              patientId: patient.id,
-              ip: ctx.ip,
-              details: { via: "bulk", job: input.jobId },
-            });
           }
           await tx.bulkItem.updateMany({
             where: { jobId: input.jobId, status: "needs_patient", mrn: m.mrn },

@@ -8,7 +8,9 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { DicomwebOutcome } from "@/lib/db/generated/enums";
-import { DuplicateScanError, ingestScans, ScanRejectedError, sha256Of, type IngestInput } from "@/lib/scans/ingest";
+import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
+import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
+import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import { refusalReason, type FilterSettings } from "./filters";
@@ -62,6 +64,8 @@ async function recordInstance(db: Db, origin: ReceiveOrigin, h: InstanceHeader, 
   const data = {
     studyUid: h.studyUid,
     seriesUid: h.seriesUid,
+    sopClassUid: h.sopClassUid || null,
+    modality: h.modality || null,
     via: origin.via,
     remote: origin.remote,
     outcome: o.outcome,
@@ -231,6 +235,8 @@ export async function receiveInstances(
           const data = {
             studyUid: t.header.studyUid,
             seriesUid: t.header.seriesUid,
+            sopClassUid: t.header.sopClassUid || null,
+            modality: t.header.modality || null,
             via: origin.via,
             remote: origin.remote,
             outcome: "ingested" as const,

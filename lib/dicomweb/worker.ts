@@ -9,7 +9,7 @@ import { activeDicomweb, receiveSettings } from "./settings";
 
 export const DICOMWEB_QUEUE = "radtrack-dicomweb-poll";
 /** How often a process without a configured PACS looks again (an admin may save settings meanwhile). */
-const IDLE_SECONDS = 60;
+const IDLE_SECONDS = 10;
 
 export function dicomwebQueue(url?: string): Promise<PgBoss> {
   return queueFor({ name: DICOMWEB_QUEUE, policy: "stately", retryLimit: 0, expireInSeconds: 1800 }, url);

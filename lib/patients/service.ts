@@ -25,30 +25,42 @@ async function joinCreatorsTeams(tx: Prisma.TransactionClient, patientId: string
   if (teams.length) await tx.careTeamPatient.createMany({ data: teams.map((t) => ({ teamId: t.teamId, patientId })) });
 }
 
+/**
+ * A new patient, its care teams and its patient.created event, inside the caller's transaction (a bulk job creates
+ * patients together with its own rows). `details` says where the record came from (ids only).
+ */
+export async function insertPatient(
+  tx: Prisma.TransactionClient,
+  input: CreatePatientInput,
+  ctx: ActionContext,
+  details?: Prisma.InputJsonObject,
+): Promise<{ id: string }> {
+  const patient = await tx.patient.create({
+    data: {
+      mrn: input.mrn,
+      name: input.name,
+      sex: input.sex,
+      birthYear: input.birthYear ?? null,
+      notes: input.notes,
+    },
+  });
+  await joinCreatorsTeams(tx, patient.id, ctx.actor);
+  await recordAudit(tx, {
+    action: "patient.created",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    targetType: "patient",
+    targetId: patient.id,
+    patientId: patient.id,
+    ip: ctx.ip,
+    details,
+  });
+  return { id: patient.id };
+}
+
 export async function createPatient(db: Db, input: CreatePatientInput, ctx: ActionContext) {
   try {
-    return await db.$transaction(async (tx) => {
-      const patient = await tx.patient.create({
-        data: {
-          mrn: input.mrn,
-          name: input.name,
-          sex: input.sex,
-          birthYear: input.birthYear ?? null,
-          notes: input.notes,
-        },
-      });
-      await joinCreatorsTeams(tx, patient.id, ctx.actor);
-      await recordAudit(tx, {
-        action: "patient.created",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
-        targetType: "patient",
-        targetId: patient.id,
-        patientId: patient.id,
-        ip: ctx.ip,
-      });
-      return { id: patient.id };
-    });
+    return await db.$transaction((tx) => insertPatient(tx, input, ctx));
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateMrn(input.mrn);
     throw error;
