@@ -45,6 +45,7 @@ const SCAN_ERROR_STATUS: Partial<Record<ScanErrorCode, number>> = {
   too_large: 413,
   too_many_pixels: 413,
   unsupported_type: 415,
+  not_frontal_film: 422,
 };
 
 export function errorResponse(error: unknown): Response {

@@ -41,6 +41,7 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
       acquiredAt: formText(form, "acquiredAt"),
       acquiredTime: formText(form, "acquiredTime"),
       view: formText(form, "view"),
+      overrideGateReason: formText(form, "overrideGateReason"),
     },
     ctx,
   );
@@ -49,6 +50,8 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
     acquiredAt: result.acquiredAt,
     acquiredTime: result.acquiredTime,
     warnings: result.warnings,
+    // The model's own estimate on the readers' 0-8 scale with its interval (null for an embedding-only model).
+    severity: { modelId: result.modelId, extent: result.extent },
   };
   return jsonResponse(body, 201, {
     Location: `/api/v1/scans/${result.scanId}/preview`,
@@ -77,14 +80,11 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   }
   try {
     if (kind === "preview") {
-      await recordAudit(ctx.db, {
+      await recordAudit(ctx.db, ctx, {
         action: "scan.viewed",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "scan",
         targetId: scan.id,
         patientId: scan.patientId,
-        ip: ctx.ip,
         details: { rendition: "preview" },
       });
     }

@@ -74,14 +74,11 @@ export async function neighboursOfScan(
   const rows = await findNeighbours(db, scan, model, { k, classes });
   if (!rows) throw new NoEmbeddingError(model.id);
 
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "neighbours.viewed",
-    actorId: ctx.actor?.id ?? null,
-    actorEmail: ctx.actor?.email ?? null,
     targetType: "scan",
     targetId: scan.id,
     patientId: scan.patientId,
-    ip: ctx.ip,
     details: { k, modelId: model.id, returned: rows.length, ...(classes ? { classes } : {}) },
   });
 

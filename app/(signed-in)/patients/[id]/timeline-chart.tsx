@@ -13,25 +13,29 @@ import {
 import { useRouter } from "next/navigation";
 import { useMemo } from "react";
 import { Line } from "react-chartjs-2";
-import type { TimelinePointView } from "./timeline-types";
+import type { ScaleView, TimelinePointView } from "./timeline-types";
 
 ChartJS.register(LinearScale, PointElement, LineElement, Tooltip);
 
-const BANDS = [
-  { from: 0, to: 1 / 3, colour: "rgba(63, 185, 80, 0.12)", label: "healthy" },
-  { from: 1 / 3, to: 2 / 3, colour: "rgba(210, 153, 34, 0.14)", label: "infected" },
-  { from: 2 / 3, to: 1, colour: "rgba(248, 81, 73, 0.16)", label: "severe" },
-];
+function bandsOf(scale: ScaleView) {
+  return [
+    { from: 0, to: scale.regions.infected, colour: "rgba(63, 185, 80, 0.12)", label: "healthy" },
+    { from: scale.regions.infected, to: scale.regions.severe, colour: "rgba(210, 153, 34, 0.14)", label: "infected" },
+    { from: scale.regions.severe, to: scale.max, colour: "rgba(248, 81, 73, 0.16)", label: "severe" },
+  ];
+}
 
-// Background bands for the three regions, drawn under the line (chart.js has no band primitive).
-const bandsPlugin: Plugin<"line"> = {
+// Background bands for the three regions, drawn under the line (chart.js has no band primitive), then the model's
+// interval as a shaded ribbon through the points.
+const bandsPlugin = (scale: ScaleView, drawn: TimelinePointView[]): Plugin<"line"> => ({
   id: "radtrackBands",
   beforeDatasetsDraw(chart) {
     const { ctx, chartArea, scales } = chart;
+    const x = scales.x;
     const y = scales.y;
-    if (!y) return;
+    if (!y || !x) return;
     ctx.save();
-    for (const band of BANDS) {
+    for (const band of bandsOf(scale)) {
       const top = y.getPixelForValue(band.to);
       const bottom = y.getPixelForValue(band.from);
       ctx.fillStyle = band.colour;
@@ -40,29 +44,59 @@ const bandsPlugin: Plugin<"line"> = {
       ctx.font = "11px system-ui, sans-serif";
       ctx.fillText(band.label, chartArea.left + 6, top + 14);
     }
+    const withInterval = drawn.filter((p) => p.lo !== null && p.hi !== null);
+    if (withInterval.length > 0) {
+      ctx.fillStyle = "rgba(90, 176, 255, 0.18)";
+      ctx.beginPath();
+      withInterval.forEach((p, i) => {
+        const px = x.getPixelForValue(Date.parse(p.date));
+        const py = y.getPixelForValue(p.hi as number);
+        if (i === 0) ctx.moveTo(px, py);
+        else ctx.lineTo(px, py);
+      });
+      for (const p of [...withInterval].reverse()) {
+        ctx.lineTo(x.getPixelForValue(Date.parse(p.date)), y.getPixelForValue(p.lo as number));
+      }
+      ctx.closePath();
+      ctx.fill();
+      if (withInterval.length === 1) {
+        // One film: a vertical bar, since a ribbon needs two points.
+        const p = withInterval[0]!;
+        const px = x.getPixelForValue(Date.parse(p.date));
+        ctx.fillRect(
+          px - 4,
+          y.getPixelForValue(p.hi as number),
+          8,
+          y.getPixelForValue(p.lo as number) - y.getPixelForValue(p.hi as number),
+        );
+      }
+    }
     ctx.restore();
   },
-};
+});
 
 const DAY = 86_400_000;
 
 export function TimelineChart({
   patientId,
   points,
+  scale,
   selectedId,
 }: {
   patientId: string;
   points: TimelinePointView[];
+  scale: ScaleView;
   selectedId: string | null;
 }) {
   const router = useRouter();
-  const drawn = useMemo(() => points.filter((p) => p.index !== null), [points]);
+  const drawn = useMemo(() => points.filter((p) => p.value !== null), [points]);
+  const plugin = useMemo(() => bandsPlugin(scale, drawn), [scale, drawn]);
   const data = useMemo(
     () => ({
       datasets: [
         {
-          label: "Severity index",
-          data: drawn.map((p) => ({ x: Date.parse(p.date), y: p.index as number })),
+          label: scale.label,
+          data: drawn.map((p) => ({ x: Date.parse(p.date), y: p.value as number })),
           borderColor: "#5ab0ff",
           backgroundColor: "#5ab0ff",
           tension: 0,
@@ -74,7 +108,7 @@ export function TimelineChart({
         },
       ],
     }),
-    [drawn, selectedId],
+    [drawn, selectedId, scale.label],
   );
   const xs = drawn.map((p) => Date.parse(p.date));
   const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
@@ -96,9 +130,14 @@ export function TimelineChart({
       y: {
         type: "linear",
         min: 0,
-        max: 1,
-        title: { display: true, text: "Severity index", color: "#9aa4b2" },
-        ticks: { color: "#9aa4b2", stepSize: 0.1 },
+        // Headroom above the top band, so points at the maximum and alert markers are never cut by the frame.
+        max: scale.max * 1.08,
+        title: { display: true, text: scale.label, color: "#9aa4b2" },
+        ticks: {
+          color: "#9aa4b2",
+          stepSize: scale.max / 8,
+          callback: (v) => (Number(v) > scale.max + 1e-9 ? "" : String(Math.round(Number(v) * 100) / 100)),
+        },
         grid: { color: "rgba(154,164,178,0.15)" },
       },
     },
@@ -108,11 +147,15 @@ export function TimelineChart({
           title: (items) => drawn[items[0]?.dataIndex ?? 0]?.date.slice(0, 10) ?? "",
           label: (item) => {
             const p = drawn[item.dataIndex];
-            if (!p || p.index === null) return "";
+            if (!p || p.value === null) return "";
             const mix = p.mix
               ? ` · ${p.mix.healthy} healthy / ${p.mix.infected} infected / ${p.mix.severe} severe`
               : "";
-            return `index ${p.index.toFixed(2)} (${p.region})${mix}${p.alert ? " · ALERT" : ""}`;
+            const value =
+              scale.id === "extent"
+                ? `extent ${p.value.toFixed(1)}${p.lo !== null && p.hi !== null ? ` (${p.lo.toFixed(1)}–${p.hi.toFixed(1)})` : ""}`
+                : `index ${p.value.toFixed(2)}`;
+            return `${value} (${p.region})${mix}${p.alert ? " · ALERT" : ""}`;
           },
         },
       },
@@ -130,10 +173,13 @@ export function TimelineChart({
     // reads; the figure caption says so.
     <figure className="chart-figure">
       <div className="chart-box">
-        <Line data={data} options={options} plugins={[bandsPlugin]} aria-hidden="true" />
+        <Line data={data} options={options} plugins={[plugin]} aria-hidden="true" />
       </div>
       <figcaption className="muted">
-        Severity index over time (0 = healthy neighbours, 1 = severe); the numbers are in the table below.
+        {scale.id === "extent"
+          ? "Estimated geographic extent of lung opacity (0-8, the readers' scale; severe at 5 or more) with the model's interval as a band"
+          : "Severity index over time (0 = healthy neighbours, 1 = severe; uncalibrated)"}
+        ; the neighbours&apos; class mix and every number are in the table below. Decision support, not a diagnosis.
       </figcaption>
     </figure>
   );
