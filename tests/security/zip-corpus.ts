@@ -186,7 +186,7 @@ export async function buildZipCorpus(fx: FixtureDir): Promise<ZipCase[]> {
       name: "manifest that is not valid CSV",
       zip: zip([{ name: "a.jpg", data: jpeg(2) }]),
       manifest: [header, 'X-1,2024-01-01,a"b.jpg,PA'].join("\n"),
-      expect: { refused: true, problem: /The manifest is not valid CSV\. Line 2: a quote in the middle of a field/ },
+      expect: { refused: true, problem: /The manifest is not valid CSV\. Line 2: a quote inside an unquoted field/ },
     },
     {
       name: "manifest with the bad dates (one bad row fails that file only)",

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
+import { uploadLimits } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
@@ -156,7 +157,11 @@ export default async function PatientPage({
           </ol>
         )}
         <div className="no-print">
-          <UploadScan patientId={patient.id} canOverrideGate={actor.role === "admin"} />
+          <UploadScan
+            patientId={patient.id}
+            canOverrideGate={actor.role === "admin"}
+            maxBytes={uploadLimits().maxBytes}
+          />
         </div>
       </section>
 
