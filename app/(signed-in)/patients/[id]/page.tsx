@@ -7,6 +7,7 @@ import { uploadLimits } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
+import { thumbnailUrl } from "@/lib/neighbours/thumbnail-url";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { regionOn } from "@/lib/drift/scale";
@@ -141,12 +142,7 @@ export default async function PatientPage({
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-                  <img
-                    src={`/api/scans/${p.scanId}/thumbnail`}
-                    alt={`Scan of ${p.date.slice(0, 10)}`}
-                    width={96}
-                    height={96}
-                  />
+                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${p.date.slice(0, 10)}`} width={96} height={96} />
                   <span>
                     {p.date.slice(0, 10)}
                     {p.alert ? " ⚠" : ""}

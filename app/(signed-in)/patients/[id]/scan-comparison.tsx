@@ -2,6 +2,7 @@
 
 // The selected scan next to the previous one, zoomed and panned together so the same lung region stays side by side.
 import { useState } from "react";
+import { previewUrl } from "@/lib/neighbours/thumbnail-url";
 
 interface Side {
   scanId: string;
@@ -41,7 +42,7 @@ export function ScanComparison({ current, previous }: { current: Side; previous:
             <div className="compare-frame">
               {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
               <img
-                src={`/api/scans/${side.scanId}/preview`}
+                src={previewUrl(side.scanId)}
                 alt={`${i === 0 ? "Current" : "Previous"} scan of ${side.date.slice(0, 10)}`}
                 width={512}
                 height={512}

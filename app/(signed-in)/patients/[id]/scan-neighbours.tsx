@@ -1,4 +1,5 @@
 import type { NeighboursResult } from "@/lib/neighbours";
+import { thumbnailUrl } from "@/lib/neighbours/thumbnail-url";
 
 const CLASS_LABEL = { healthy: "Healthy", infected: "Infected", severe: "Severe" } as const;
 
@@ -18,7 +19,7 @@ export function ScanNeighbours({ result }: { result: NeighboursResult }) {
           <li key={n.scanId} className="neighbour" data-class={n.class}>
             {/* eslint-disable-next-line @next/next/no-img-element -- authenticated API image, not optimisable */}
             <img
-              src={`/api/scans/${n.scanId}/thumbnail`}
+              src={thumbnailUrl(n.scanId)}
               alt={`${CLASS_LABEL[n.class]} reference scan, similarity ${n.similarity.toFixed(2)}`}
               width={96}
               height={96}
