@@ -2,7 +2,7 @@
 // date order, each in the band its index says, with 36 labelled neighbours and the current/previous comparison.
 import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
 import { e2eCorpus, type TimelinePatient } from "@/tests/support/e2e-corpus";
 
@@ -24,6 +24,45 @@ async function seriousViolations(page: Page) {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/** A full-page screenshot attached to the test report (and kept in the test's output folder). */
+async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
+}
+
+interface ChartGeometry {
+  frame: { left: number; top: number; right: number; bottom: number };
+  markers: { x: number; y: number; r: number }[];
+  ticks: number[];
+}
+
+const DAY = 86_400_000;
+
+/**
+ * What the chart drew (written on the canvas by its own plugin after each render): every marker, radius included, at
+ * least 4 px inside the plot frame, and the date ticks on one calendar step (UTC midnights, equal days apart, or the
+ * first of months the same number of months apart).
+ */
+async function expectChartReadsTrue(page: Page, films: number) {
+  const canvas = page.locator(".chart-box canvas");
+  await expect(canvas).toHaveAttribute("data-geometry", /markers/);
+  const g = JSON.parse((await canvas.getAttribute("data-geometry")) ?? "{}") as ChartGeometry;
+  expect(g.markers).toHaveLength(films);
+  for (const m of g.markers) {
+    expect(m.x - m.r - g.frame.left).toBeGreaterThanOrEqual(4);
+    expect(g.frame.right - (m.x + m.r)).toBeGreaterThanOrEqual(4);
+    expect(m.y - m.r - g.frame.top).toBeGreaterThanOrEqual(4);
+    expect(g.frame.bottom - (m.y + m.r)).toBeGreaterThanOrEqual(4);
+  }
+  expect(g.ticks.length).toBeGreaterThanOrEqual(2);
+  for (const t of g.ticks) expect(t % DAY).toBe(0);
+  const months = g.ticks.map((t) => new Date(t).getUTCFullYear() * 12 + new Date(t).getUTCMonth());
+  const monthly = g.ticks.every((t) => new Date(t).getUTCDate() === 1) && new Set(months).size === g.ticks.length;
+  const steps = g.ticks.slice(1).map((t, i) => (monthly ? months[i + 1]! - months[i]! : t - g.ticks[i]!));
+  expect(new Set(steps).size).toBe(1);
 }
 
 test.describe.configure({ mode: "serial" });
@@ -58,7 +97,7 @@ test("the reference library is seeded in the background and an admin adds a clin
   await expect(form.getByRole("status")).toHaveText("User created.");
 });
 
-test("a clinician uploads three dated films and reads the timeline", async ({ page }, testInfo) => {
+test("a clinician uploads three dated films and reads the timeline", async ({ page, browser }, testInfo) => {
   test.setTimeout(180_000);
   await signIn(page, clinician.email, clinician.password);
   expect(await seriousViolations(page)).toEqual([]);
@@ -80,6 +119,19 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
     await expect(rows).toHaveCount(i + 1, { timeout: 60_000 });
   }
   await expect(upload.getByRole("status")).toContainText("Scan uploaded.");
+
+  // Each view is audited once: the new patient's page once, and each upload's new page once (patient.viewed and
+  // neighbours.viewed), never a second render of the page the form sat on.
+  const patientId = new URL(page.url()).pathname.split("/")[2]!;
+  const adminPage = await browser.newPage();
+  await signIn(adminPage, adminEmail, adminPassword);
+  const audited = async (action: string) => {
+    await adminPage.goto(`/admin/audit?action=${action}&patient=${patientId}`);
+    return adminPage.locator("table tbody tr").count();
+  };
+  expect(await audited("patient.viewed")).toBe(4);
+  expect(await audited("neighbours.viewed")).toBe(3);
+  await adminPage.close();
   const dates = await rows.locator("th").allInnerTexts();
   expect(dates).toEqual(patient.films.map((f) => f.date));
   for (let i = 0; i < 3; i++) {
@@ -92,6 +144,7 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
     expect(Number(cells[2]) + Number(cells[3]) + Number(cells[4])).toBe(36);
   }
   await expect(page.locator(".chart-box canvas")).toBeVisible();
+  await expectChartReadsTrue(page, 3);
 
   // The page shows the film just uploaded (the oldest here); select the latest: 36 labelled neighbours and the
   // comparison with the previous film.
@@ -107,7 +160,7 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
     `Current · ${patient.films[2]!.date}`,
     `Previous · ${patient.films[1]!.date}`,
   ]);
-  await page.screenshot({ path: testInfo.outputPath("timeline.png"), fullPage: true });
+  await attachScreenshot(page, testInfo, "timeline");
   expect(await seriousViolations(page)).toEqual([]);
 
   // Clicking the first row selects the oldest film, which has no previous one.
@@ -124,7 +177,7 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
 
   await page.goto(`/patients?q=${mrn}`);
   expect(await seriousViolations(page)).toEqual([]);
-  await page.screenshot({ path: testInfo.outputPath("patient-list.png"), fullPage: true });
+  await attachScreenshot(page, testInfo, "patient-list");
 });
 
 test("an admin corrects a reference label in the library; the change is audited", async ({ page }) => {

@@ -12,6 +12,7 @@ import { PrintButton } from "./print-button";
 import { ScanComparison } from "./scan-comparison";
 import { ScanKeyboard } from "./scan-keyboard";
 import { ScanNeighbours } from "./scan-neighbours";
+import { chartPoints, INDEX_SCALE } from "./chart-scale";
 import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
@@ -102,7 +103,12 @@ export default async function PatientPage({
         )}
         {timeline && <DriftSummary drift={timeline.drift} />}
         {points.length > 0 && (
-          <TimelineChart patientId={patient.id} points={points} selectedId={selected?.scanId ?? null} />
+          <TimelineChart
+            points={chartPoints(points)}
+            scale={INDEX_SCALE}
+            selectedId={selected?.scanId ?? null}
+            selectHref={`/patients/${patient.id}?scan=`}
+          />
         )}
         {points.length === 0 ? (
           <p className="empty">No scans yet for this patient.</p>
