@@ -5,6 +5,7 @@
 import http from "node:http";
 import next from "next";
 import { loadConfig } from "@/lib/config";
+import { stopJobQueue } from "@/lib/jobs/boss";
 
 const dev = process.argv.includes("--dev");
 const cfg = loadConfig();
@@ -44,6 +45,15 @@ server.listen(cfg.port, host, () => {
   process.send?.({ ready: true });
 });
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+// The job queue closes its connections before the process goes: left open, the launcher stopping the embedded
+// database under them made pg-boss print "Connection terminated unexpectedly" on every shutdown.
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  server.closeIdleConnections();
+  await stopJobQueue().catch(() => undefined);
+  process.exit(0);
 }
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop());

@@ -146,12 +146,26 @@ server.on("message", (message: { ready?: boolean }) => {
   });
 });
 
+/** Resolves when the child has exited, or after `ms` (a child that hangs must not keep the launcher alive). */
+function exited(child: ChildProcess | undefined, ms: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   background?.kill("SIGTERM");
   server.kill("SIGTERM");
+  // The database goes last, once the server and the background work have closed their connections to it.
+  await Promise.all([exited(background, 10_000), exited(server, 10_000)]);
   await embedded?.stop().catch(() => {});
   process.exit(code);
 }

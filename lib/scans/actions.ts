@@ -31,6 +31,8 @@ export const uploadScanAction = serverAction(
       });
       return { scanId: result.scanId, acquiredAt: result.acquiredAt.toISOString(), warnings: result.warnings };
     },
-    revalidate: (input) => [`/patients/${input.patientId}`, "/patients"],
+    // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the
+    // form sits on once more inside the action's answer (auditing patient.viewed and neighbours.viewed a second
+    // time) before the form goes to the new scan's page.
   }),
 );

@@ -122,6 +122,11 @@ interface ScanRecord {
   auditDetails?: Prisma.InputJsonObject;
 }
 
+/** A DICOM file uploaded by hand is stored (and audited, and served by the API) as origin "dicom". */
+function scanOrigin(r: ScanRecord) {
+  return r.decoded.format === "dicom" && r.input.origin === "upload" ? ("dicom" as const) : r.input.origin;
+}
+
 function scanRow(r: ScanRecord) {
   return {
     patientId: r.patientId,
@@ -131,7 +136,7 @@ function scanRow(r: ScanRecord) {
     storageKey: r.storageKey,
     width: r.decoded.width,
     height: r.decoded.height,
-    origin: r.decoded.format === "dicom" && r.input.origin === "upload" ? ("dicom" as const) : r.input.origin,
+    origin: scanOrigin(r),
     uploadedBy: r.ctx.actor?.id ?? null,
   };
 }
@@ -147,7 +152,7 @@ function uploadedEvent(r: ScanRecord, scanId: string) {
     ip: r.ctx.ip,
     details: {
       format: r.decoded.format,
-      origin: r.input.origin,
+      origin: scanOrigin(r),
       bytes: r.input.bytes.length,
       ...(r.decoded.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
       ...(r.warnings.length ? { warnings: r.warnings.length } : {}),

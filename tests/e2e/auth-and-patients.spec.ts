@@ -1,5 +1,6 @@
 // The foundation's user journey in a real Chromium: sign-in failures, role enforcement on /admin, an admin creating a
 // clinician, the clinician creating and finding a patient, and signing out.
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 
 const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
@@ -26,6 +27,32 @@ test("a wrong password is refused with a clear message", async ({ page }) => {
   await signIn(page, adminEmail, "not-the-password");
   await expect(page.locator(".form-error")).toHaveText("Wrong e-mail address or password.");
   await expect(page).toHaveURL(/\/login/);
+});
+
+// First in the first spec: `npm start` has just begun importing the reference library in the background.
+test("on a first start the empty list shows the library being prepared, with progress, and fills in by itself", async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/patients/);
+  const preparing = page.locator(".empty[role=status]");
+  await expect(preparing).toContainText("preparing its reference library and demo patients");
+  await expect(preparing).toContainText(
+    /\d+ of \d+ (films of the reference library imported|demo patients' films added)/,
+  );
+  const file = testInfo.outputPath("first-start.png");
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach("first-start", { path: file, contentType: "image/png" });
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+  // No reload here: the page refreshes itself until the demo patients are there.
+  await expect(page.locator("table.table tbody tr").first()).toBeVisible({ timeout: 280_000 });
+  await page.goto("/admin/status");
+  await expect(
+    page.getByRole("definition").filter({ hasText: /^Done: the reference library and the demo patients are ready/ }),
+  ).toBeVisible();
+  await expect(page.locator("main")).not.toContainText("`");
 });
 
 test("pages need a session and the UI says it is decision support", async ({ page }) => {

@@ -5,6 +5,10 @@ import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { PATIENT_SORTS, recordPatientSearch, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
 import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+import { AutoRefresh } from "@/components/auto-refresh";
+import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
+import { loadConfig } from "@/lib/config";
+import { readSeedProgress } from "@/lib/reference/seed-progress";
 import { trendArrow } from "./[id]/drift-summary";
 
 export const metadata: Metadata = { title: "Patients" };
@@ -94,9 +98,7 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
         <button type="submit">Search</button>
       </form>
       {result.patients.length === 0 ? (
-        <p className="empty">
-          {q ? `No patient matches “${q}”.` : "No patients match. Create one, or clear the filters."}
-        </p>
+        <EmptyList q={q} filtered={Boolean(params.q || params.status || params.alerts)} />
       ) : (
         <table className="table">
           <thead>
@@ -162,4 +164,29 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
       )}
     </section>
   );
+}
+
+/** An empty list says why: no match for the filters, the first start still preparing its library, or no patients yet. */
+async function EmptyList({ q, filtered }: { q: string; filtered: boolean }) {
+  if (filtered) {
+    return <p className="empty">{q ? `No patient matches “${q}”.` : "No patients match these filters. Clear them."}</p>;
+  }
+  const progress = await readSeedProgress(loadConfig().dataDir);
+  if (seedIsRunning(progress) && progress) {
+    return (
+      <div className="empty" role="status">
+        <p>
+          Radtrack is preparing its reference library and demo patients from the public corpus. They appear here when
+          ready; this page refreshes itself.
+        </p>
+        <p>
+          <strong>
+            <SeedProgressLine progress={progress} />
+          </strong>
+        </p>
+        <AutoRefresh seconds={5} />
+      </div>
+    );
+  }
+  return <p className="empty">No patients yet. Create one with “New patient”.</p>;
 }
