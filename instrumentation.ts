@@ -6,7 +6,8 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  if (process.env.RADTRACK_BULK_WORKER === "0" || !process.env.DATABASE_URL) return;
+  const { databaseUrl, workersEnabled } = await import("./lib/config");
+  if (!workersEnabled() || !databaseUrl()) return;
   const { startBulkWorker } = await import("./lib/bulk/worker");
   const { startDriftWorker } = await import("./lib/timeline/drift-queue");
   const { startOrphanSweeper } = await import("./lib/storage/orphan-sweep");

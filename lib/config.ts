@@ -2,6 +2,7 @@
 // instances with two data directories can run side by side.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_POLICY, type DriftPolicy } from "@/lib/drift/trend";
 import type { S3StorageSettings } from "@/lib/storage/s3-blob-store";
 
 /** Where scans and bulk files live: the data directory, or an S3-compatible bucket shared by several machines. */
@@ -112,6 +113,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     sharedDir,
     storage: storageFromEnv(env),
   };
+}
+
+// Settings read on every call rather than cached: tests and scripts set these variables while the process runs.
+
+/** The application's database; absent until `npm start` (or a test) has started one. */
+export function databaseUrl(env: Env = process.env): string | undefined {
+  return env.DATABASE_URL || undefined;
+}
+
+/** Whether this process runs the background workers (RADTRACK_BULK_WORKER=0: a web server only). */
+export function workersEnabled(env: Env = process.env): boolean {
+  return env.RADTRACK_BULK_WORKER !== "0";
+}
+
+function positiveFromEnv(name: string, fallback: number, env: Env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** One image's bounds, for single uploads and for every file of a bulk upload. */
+export function uploadLimits(env: Env = process.env): { maxBytes: number; maxPixels: number } {
+  const mb = Number(env.RADTRACK_MAX_UPLOAD_MB ?? 50);
+  const mpx = Number(env.RADTRACK_MAX_MEGAPIXELS ?? 50);
+  return { maxBytes: Math.round(mb * 1024 * 1024), maxPixels: Math.round(mpx * 1_000_000) };
+}
+
+/** The configurable bounds of one bulk upload (lib/bulk/limits.ts adds the fixed ones). */
+export function bulkUploadSettings(env: Env = process.env) {
+  return {
+    maxTotalBytes: Math.round(positiveFromEnv("RADTRACK_BULK_MAX_MB", 2048, env) * 1024 * 1024),
+    maxFiles: Math.round(positiveFromEnv("RADTRACK_BULK_MAX_FILES", 5000, env)),
+    maxRatio: positiveFromEnv("RADTRACK_BULK_MAX_RATIO", 100, env),
+  };
+}
+
+export function driftPolicyFromEnv(env: Env = process.env): DriftPolicy {
+  const num = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new Error(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+  return {
+    window: Math.round(num("RADTRACK_TREND_WINDOW", DEFAULT_POLICY.window, 2, 50)),
+    slopePerWeek: num("RADTRACK_TREND_SLOPE_PER_WEEK", DEFAULT_POLICY.slopePerWeek, 0, 1),
+    alertRise: num("RADTRACK_ALERT_RISE", DEFAULT_POLICY.alertRise, 0, 1),
+  };
+}
+
+/** Reads RADTRACK_REFERENCE_INCLUDE_PEDIATRIC: "1" / "true" / "yes" include pediatric films. */
+export function includePediatricFromEnv(env: Env = process.env): boolean {
+  return /^(1|true|yes)$/i.test(env.RADTRACK_REFERENCE_INCLUDE_PEDIATRIC?.trim() ?? "");
 }
 
 let cached: RadtrackConfig | undefined;

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { NEIGHBOUR_K } from "@/lib/domain";
 import { decodeGrey } from "@/lib/embedding/dev-corpus";
 import { embedImages, embeddingStatus } from "@/lib/embedding";
 import { neighboursOfScan } from "@/lib/neighbours";
@@ -95,8 +96,9 @@ try {
   for (const [i, bytes] of big.entries()) {
     const s0 = performance.now();
     const scan = await ingestScan(t.db, { patientId: patient.id, bytes, origin: "upload" }, ctx);
-    const result = await neighboursOfScan(t.db, scan.scanId, { k: 36 }, ctx);
-    if (result.neighbours.length !== 36) throw new Error(`expected 36 neighbours, got ${result.neighbours.length}`);
+    const result = await neighboursOfScan(t.db, scan.scanId, { k: NEIGHBOUR_K }, ctx);
+    if (result.neighbours.length !== NEIGHBOUR_K)
+      throw new Error(`expected ${NEIGHBOUR_K} neighbours, got ${result.neighbours.length}`);
     if (i > 0) latencies.push(performance.now() - s0);
   }
 

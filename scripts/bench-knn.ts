@@ -32,9 +32,8 @@ import {
   findModelIndexes,
   insertEmbeddingsBinary,
   nearestReferences,
-  REFERENCE_CLASSES,
-  type ReferenceClass,
 } from "@/lib/db/vector-sql";
+import { REFERENCE_CLASSES, type ReferenceClass } from "@/lib/domain";
 import { embeddingModel, embedImages } from "@/lib/embedding";
 import { recallAtK, scanBlock, TopK } from "@/lib/neighbours/exact-topk";
 import { classOfSeverity } from "@/lib/reference/plan";

@@ -20,6 +20,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { NEIGHBOUR_K } from "../lib/domain";
 import { resolveModelDir } from "../lib/embedding/model-dir";
 import { formatReport } from "../lib/evaluation/format";
 import { LeakageError, runEvaluation } from "../lib/evaluation/run";
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
     console.error(`--reference and --queries are required\n${USAGE}`);
     return 1;
   }
-  const k = positiveInt("k", values.k, 36);
+  const k = positiveInt("k", values.k, NEIGHBOUR_K);
   if (k < 1) throw new Error("--k must be at least 1");
   const modelDir = values.model ? path.resolve(values.model) : resolveModelDir();
   const ageGroups = values["age-groups"]

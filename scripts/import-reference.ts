@@ -14,7 +14,7 @@ import { createDb } from "@/lib/db/client";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
-import { includePediatricFromEnv } from "@/lib/reference/plan";
+import { includePediatricFromEnv } from "@/lib/config";
 import { seedEmbeddedDefaults } from "@/lib/reference/demo";
 import { importReferenceLibrary, type IndexStrategy } from "@/lib/reference/import";
 import { createProgressReporter, formatDuration } from "@/lib/reference/progress";

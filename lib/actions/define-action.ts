@@ -3,6 +3,7 @@
 // server action itself (actor from the session). tests/integration/rbac.test.ts calls every action through `invoke`.
 import { z } from "zod";
 import type { Actor, Role } from "@/lib/auth/actor";
+import { fieldErrorsOf, UserFacingError } from "@/lib/errors";
 
 export type ActionResult<T> =
   { ok: true; data: T } | { ok: false; error: string; fieldErrors?: Record<string, string[]> };
@@ -20,17 +21,6 @@ export interface PublicActionContext {
 
 /** `"public"` marks the rare action that anonymous users may call; every other action names the roles it allows. */
 export type Audience = readonly Role[] | "public";
-
-/** A failure the user caused and can fix: its message is shown as is. Anything else is logged and hidden. */
-export class UserFacingError extends Error {
-  constructor(
-    message: string,
-    readonly fieldErrors?: Record<string, string[]>,
-  ) {
-    super(message);
-    this.name = "UserFacingError";
-  }
-}
 
 export interface ActionSpec<S extends z.ZodType, T, A extends Audience = readonly Role[]> {
   name: string;
@@ -66,32 +56,57 @@ export function formDataToObject(raw: unknown): unknown {
   return raw;
 }
 
+export type CallCheck<T> =
+  | { ok: true; input: T }
+  | {
+      ok: false;
+      reason: "not-signed-in" | "not-allowed" | "invalid";
+      error: string;
+      fieldErrors?: Record<string, string[]>;
+    };
+
+/**
+ * Who may call and what input: the checks every entry point (server action, API route) runs before a handler, in
+ * one place so the UI and the API cannot drift apart.
+ */
+export function checkCall<S extends z.ZodType>(
+  spec: { roles: Audience; input: S },
+  actor: Actor | null,
+  raw: unknown,
+): CallCheck<z.output<S>> {
+  if (spec.roles !== "public") {
+    if (!actor) return { ok: false, reason: "not-signed-in", error: NOT_SIGNED_IN };
+    if (!spec.roles.includes(actor.role)) return { ok: false, reason: "not-allowed", error: NOT_ALLOWED };
+  }
+  const parsed = spec.input.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      reason: "invalid",
+      error: "Please correct the highlighted fields.",
+      fieldErrors: fieldErrorsOf(parsed.error),
+    };
+  }
+  return { ok: true, input: parsed.data };
+}
+
 export function defineAction<S extends z.ZodType, T, A extends Audience = readonly Role[]>(
   spec: ActionSpec<S, T, A>,
 ): DefinedAction<S, T, A> {
   return {
     spec,
     async invoke(raw, caller) {
-      if (spec.roles !== "public") {
-        if (!caller.actor) return { result: { ok: false, error: NOT_SIGNED_IN }, revalidate: [] };
-        if (!spec.roles.includes(caller.actor.role)) {
-          return { result: { ok: false, error: NOT_ALLOWED }, revalidate: [] };
-        }
+      const checked = checkCall(spec, caller.actor, formDataToObject(raw));
+      if (!checked.ok) {
+        const { error, fieldErrors } = checked;
+        return { result: fieldErrors ? { ok: false, error, fieldErrors } : { ok: false, error }, revalidate: [] };
       }
-      const parsed = spec.input.safeParse(formDataToObject(raw));
-      if (!parsed.success) {
-        const fieldErrors: Record<string, string[]> = {};
-        for (const issue of parsed.error.issues) {
-          const key = issue.path.join(".") || "_";
-          (fieldErrors[key] ??= []).push(issue.message);
-        }
-        return { result: { ok: false, error: "Please correct the highlighted fields.", fieldErrors }, revalidate: [] };
-      }
+      const input = checked.input;
       try {
         // The audience check above guarantees an actor for every non-public action.
         const ctx = { actor: caller.actor, ip: caller.ip } as A extends "public" ? PublicActionContext : ActionContext;
-        const data = await spec.handler(parsed.data, ctx);
-        return { result: { ok: true, data }, revalidate: spec.revalidate?.(parsed.data, data) ?? [] };
+        const data = await spec.handler(input, ctx);
+        return { result: { ok: true, data }, revalidate: spec.revalidate?.(input, data) ?? [] };
       } catch (error) {
         if (error instanceof UserFacingError) {
           return { result: { ok: false, error: error.message, fieldErrors: error.fieldErrors }, revalidate: [] };

@@ -1,6 +1,6 @@
 // How every /api failure reaches the client: a 4xx/5xx status and `{ "error": "<clear message>" }`, sometimes with
 // extra fields (fieldErrors, existingScanId). Known error types map to statuses here, in one place.
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
 import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/ingest";

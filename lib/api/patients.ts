@@ -1,6 +1,6 @@
 // /api/v1/patients: find patients, create a patient and list a patient's scans, through the same action and services as the UI.
 import { z } from "zod";
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { lookupPatients, recordPatientSearch, recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";

@@ -2,7 +2,7 @@
 // the API cannot drift from the UI in validation, permission or audit. Unlike `invoke`, failures keep their type
 // here, so that lib/api/errors.ts can answer 409 for a duplicate and 400 for invalid input.
 import type { ActionContext, Audience, DefinedAction } from "@/lib/actions/define-action";
-import { NOT_ALLOWED } from "@/lib/actions/define-action";
+import { checkCall } from "@/lib/actions/define-action";
 import { ACTION_DEFINITION, type ServerAction } from "@/lib/actions/server-action";
 import type { z } from "zod";
 import { ApiError } from "./errors";
@@ -24,21 +24,18 @@ export interface PreparedAction<T> {
 /** Role check and validation (403 / 400); `run` then calls the handler, whose errors propagate as thrown. */
 export function prepareAction<T>(action: ServerAction<T>, raw: unknown, ctx: ActionContext): PreparedAction<T> {
   const { spec } = definitionOf(action);
-  if (spec.roles !== "public" && !spec.roles.includes(ctx.actor.role)) throw new ApiError(403, NOT_ALLOWED);
-  const parsed = spec.input.safeParse(raw);
-  if (!parsed.success) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) {
-      const key = issue.path.join(".") || "_";
-      (fieldErrors[key] ??= []).push(issue.message);
-    }
+  const checked = checkCall(spec, ctx.actor, raw);
+  if (!checked.ok) {
+    if (checked.reason !== "invalid") throw new ApiError(403, checked.error);
+    const fieldErrors = checked.fieldErrors ?? {};
     const summary = Object.entries(fieldErrors)
       .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
       .join("; ");
     throw new ApiError(400, `Invalid request. ${summary}`, { fieldErrors });
   }
+  const input = checked.input;
   const handler = spec.handler as (input: unknown, ctx: ActionContext) => Promise<T>;
-  return { input: parsed.data, run: () => handler(parsed.data, { actor: ctx.actor, ip: ctx.ip }) };
+  return { input, run: () => handler(input, { actor: ctx.actor, ip: ctx.ip }) };
 }
 
 export function runAction<T>(action: ServerAction<T>, raw: unknown, ctx: ActionContext): Promise<T> {

@@ -3,7 +3,8 @@
 import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
 import { uploadScanAction } from "@/lib/scans/actions";
-import { scanStore, uploadLimits } from "@/lib/scans/ingest";
+import { uploadLimits } from "@/lib/config";
+import { scanStore } from "@/lib/scans/ingest";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";

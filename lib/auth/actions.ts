@@ -2,7 +2,8 @@
 
 import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
-import { defineAction, UserFacingError } from "@/lib/actions/define-action";
+import { defineAction } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { serverAction } from "@/lib/actions/server-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { db } from "@/lib/db/client";

@@ -1,6 +1,6 @@
-// Bounds of one bulk upload, from the environment. Everything an upload can make the server do (bytes written to
+// Bounds of one bulk upload (the configurable ones from lib/config.ts). Everything an upload can make the server do (bytes written to
 // disk, files inflated, rows checked) is bounded by these before any work starts.
-import { uploadLimits } from "@/lib/scans/ingest";
+import { bulkUploadSettings, uploadLimits } from "@/lib/config";
 
 export interface BulkLimits {
   /** All files of one upload together, uncompressed (zip entries as inflated). */
@@ -17,19 +17,9 @@ export interface BulkLimits {
   maxManifestBytes: number;
 }
 
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
 export function bulkLimits(): BulkLimits {
   return {
-    maxTotalBytes: Math.round(positive("RADTRACK_BULK_MAX_MB", 2048) * 1024 * 1024),
-    maxFiles: Math.round(positive("RADTRACK_BULK_MAX_FILES", 5000)),
-    maxRatio: positive("RADTRACK_BULK_MAX_RATIO", 100),
+    ...bulkUploadSettings(),
     ratioFloorBytes: 1024 * 1024,
     maxFileBytes: uploadLimits().maxBytes,
     maxManifestBytes: 10 * 1024 * 1024,

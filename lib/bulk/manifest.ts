@@ -1,11 +1,10 @@
 // The optional CSV manifest of a bulk upload: one row per file with the patient's MRN, the acquisition date and the
 // view. Problems of one row stay with that row (it is refused, the others go ahead); a manifest that cannot be read
 // as a whole (no header, no `file` or `mrn` column) refuses the upload.
+import { SCAN_VIEWS } from "@/lib/domain";
 import { patientFields } from "@/lib/patients/schemas";
 import { isoDay } from "@/lib/scans/schemas";
 import { CsvError, parseCsv } from "./csv";
-
-export const VIEWS = ["PA", "AP", "AP Supine", "LL", "Other"] as const;
 
 export interface ManifestRow {
   /** Line in the CSV file (1 = header). */
@@ -104,9 +103,9 @@ export function parseManifest(text: string, maxRows: number): ManifestRow[] {
     }
     const view = get("view");
     if (view) {
-      const match = VIEWS.find((v) => v.toLowerCase() === view.toLowerCase());
+      const match = SCAN_VIEWS.find((v) => v.toLowerCase() === view.toLowerCase());
       if (match) row.view = match;
-      else problems.push(`view "${view.slice(0, 40)}": use one of ${VIEWS.join(", ")}, or leave it blank.`);
+      else problems.push(`view "${view.slice(0, 40)}": use one of ${SCAN_VIEWS.join(", ")}, or leave it blank.`);
     }
     return row;
   });

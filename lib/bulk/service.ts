@@ -1,7 +1,7 @@
 // Bulk upload, as the admin goes through it: declare the files (a draft job), send them in chunks, have them
 // checked (per-file reasons, patients to create), start the job, watch it, cancel it, download the report.
 import type { ActionContext } from "@/lib/actions/define-action";
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { config } from "@/lib/config";
 import type { Db } from "@/lib/db/client";

@@ -8,7 +8,7 @@
 // disk until the job ends, and the sweeper (every few seconds, and at start) re-queues every job whose lease ran out
 // or whose holder died, and closes cancelled jobs that nobody is working on.
 import type { PublicActionContext } from "@/lib/actions/define-action";
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { config } from "@/lib/config";
 import { db as defaultDb, type Db } from "@/lib/db/client";
 import { embeddingSettings } from "@/lib/embedding";

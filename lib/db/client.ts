@@ -1,6 +1,7 @@
 // The one Prisma client of the process. Built lazily so that importing a module never opens a connection, and kept
 // on globalThis so that Next's dev reloads do not open a pool per reload.
 import { PrismaPg } from "@prisma/adapter-pg";
+import { databaseUrl } from "@/lib/config";
 import { PrismaClient } from "./generated/client";
 
 export type Db = PrismaClient;
@@ -12,7 +13,7 @@ export function createDb(connectionString: string): PrismaClient {
 }
 
 export function db(): PrismaClient {
-  const url = process.env.DATABASE_URL;
+  const url = databaseUrl();
   if (!url) {
     throw new Error("DATABASE_URL is not set: start Radtrack with `npm start`, which provides the embedded database.");
   }

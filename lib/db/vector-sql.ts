@@ -3,6 +3,7 @@
 // `vector::vector(dims)`, plus one per (model, reference class) for class filters, and every query names its model.
 import type pg from "pg";
 import pgvector from "pgvector";
+import { REFERENCE_CLASSES, type ReferenceClass } from "@/lib/domain";
 import type { Db } from "./client";
 import { isUniqueViolation } from "./errors";
 import { Prisma } from "./generated/client";
@@ -26,9 +27,6 @@ function assertDims(dims: number): void {
     throw new Error(`embedding dimension ${dims} is outside 1..2000 (pgvector's HNSW limit for vector)`);
   }
 }
-
-export const REFERENCE_CLASSES = ["healthy", "infected", "severe"] as const;
-export type ReferenceClass = (typeof REFERENCE_CLASSES)[number];
 
 function indexName(modelId: string, cls?: ReferenceClass): string {
   const base = `embeddings_hnsw_${modelId.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;

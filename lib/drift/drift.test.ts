@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assessScan, regionOf, severityIndex, type NeighbourLike } from "./severity";
-import { DEFAULT_POLICY, driftPolicyFromEnv, patientDrift, theilSenSlope, type TimelinePoint } from "./trend";
+import { driftPolicyFromEnv } from "@/lib/config";
+import { DEFAULT_POLICY, patientDrift, theilSenSlope, type TimelinePoint } from "./trend";
 
 const n = (healthy: number, infected: number, severe: number, similarity = 0.9): NeighbourLike[] => [
   ...Array.from({ length: healthy }, () => ({ class: "healthy" as const, similarity })),

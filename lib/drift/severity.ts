@@ -1,10 +1,9 @@
 // Where one scan sits, from its nearest reference scans. The severity index is the similarity-weighted mean of the
 // neighbours' class values (healthy 0, infected 0.5, severe 1): the article's "fewer healthy neighbours, more
 // severe ones" as one number in [0, 1], comparable between scans of one model.
-export type ReferenceClass = "healthy" | "infected" | "severe";
-export type Region = ReferenceClass;
+import { CLASS_VALUE, classMix, type ReferenceClass } from "@/lib/domain";
 
-export const CLASS_VALUE: Record<ReferenceClass, number> = { healthy: 0, infected: 0.5, severe: 1 };
+export type Region = ReferenceClass;
 
 /** Index boundaries of the chart's background bands and of a scan's region. */
 export const REGION_BOUNDS = { infected: 1 / 3, severe: 2 / 3 } as const;
@@ -42,8 +41,7 @@ export function regionOf(index: number): Region {
 }
 
 export function assessScan(neighbours: readonly NeighbourLike[]): ScanSeverity {
-  const mix = { healthy: 0, infected: 0, severe: 0 };
-  for (const n of neighbours) mix[n.class]++;
+  const mix = classMix(neighbours.map((n) => n.class));
   const index = severityIndex(neighbours);
   return { index, region: regionOf(index), mix, k: neighbours.length };
 }

@@ -106,20 +106,3 @@ export function patientDrift(
     excludedOtherModel,
   };
 }
-
-export function driftPolicyFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DriftPolicy {
-  const num = (name: string, fallback: number, min: number, max: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new Error(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
-    }
-    return value;
-  };
-  return {
-    window: Math.round(num("RADTRACK_TREND_WINDOW", DEFAULT_POLICY.window, 2, 50)),
-    slopePerWeek: num("RADTRACK_TREND_SLOPE_PER_WEEK", DEFAULT_POLICY.slopePerWeek, 0, 1),
-    alertRise: num("RADTRACK_ALERT_RISE", DEFAULT_POLICY.alertRise, 0, 1),
-  };
-}

@@ -2,9 +2,7 @@
 // beside it as <id>.jpg. The evaluation needs only a few columns; any folder that has them can be evaluated.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-
-export type SeverityClass = "healthy" | "infected" | "severe";
-export const SEVERITY_CLASSES: readonly SeverityClass[] = ["healthy", "infected", "severe"];
+import { isReferenceClass, type ReferenceClass } from "@/lib/domain";
 
 export interface EvalRow {
   id: string;
@@ -15,7 +13,7 @@ export interface EvalRow {
   /** Patient ids the source says are the same person (notes: "also filed as cohen:N"), this one included. */
   linkedPatientIds: string[];
   offsetDays: number | null;
-  severity: SeverityClass;
+  severity: ReferenceClass;
   geographicMean: number | null;
   opacityMean: number | null;
   ageGroup: string | null;
@@ -107,7 +105,7 @@ export function parseEvalCorpus(csv: string, dir: string, options: ReadOptions =
       continue;
     }
     const severity = get(r, "severity");
-    if (!(SEVERITY_CLASSES as readonly string[]).includes(severity)) {
+    if (!isReferenceClass(severity)) {
       skipped.push({ id, reason: severity === "" ? "severity unknown" : `severity "${severity}"` });
       continue;
     }
@@ -126,7 +124,7 @@ export function parseEvalCorpus(csv: string, dir: string, options: ReadOptions =
       patientId,
       linkedPatientIds: [...linked],
       offsetDays: num(get(r, "offset_days")),
-      severity: severity as SeverityClass,
+      severity,
       geographicMean: num(get(r, "geographic_mean")),
       opacityMean: num(get(r, "opacity_mean")),
       ageGroup,

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { EvalRow, SeverityClass } from "./corpus";
+import type { ReferenceClass } from "@/lib/domain";
+import type { EvalRow } from "./corpus";
 import { evaluate, severityIndex } from "./evaluate";
 
 const unit = (deg: number) => new Float32Array([Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)]);
 
-function row(id: string, severity: SeverityClass, source: string, extra: Partial<EvalRow> = {}): EvalRow {
+function row(id: string, severity: ReferenceClass, source: string, extra: Partial<EvalRow> = {}): EvalRow {
   return {
     id,
     file: `/x/${id}.jpg`,
@@ -106,7 +107,7 @@ describe("severity", () => {
 
   it("calibrates on the reference only and tracks the expert score along a severity axis", () => {
     // Expert geographic score g ↦ angle 10 g degrees; severity class from g.
-    const cls = (g: number): SeverityClass => (g < 1 ? "healthy" : g < 5 ? "infected" : "severe");
+    const cls = (g: number): ReferenceClass => (g < 1 ? "healthy" : g < 5 ? "infected" : "severe");
     const refG = [0, 0.5, 1, 2, 3, 4, 5, 6, 7, 8];
     const ref = {
       rows: refG.map((g, i) => row(`r${i}`, cls(g), i % 2 ? "A" : "B", { geographicMean: g, opacityMean: g * 0.75 })),

@@ -2,7 +2,8 @@
 // other-source neighbours only), the majority-vote confusion, the severity estimate against the expert scores
 // (calibrated on the reference set only), drift direction, and how much of the source the embedding still carries.
 // Pure: no files, no model. scripts/eval.ts feeds it; the tests feed it hand-made vectors.
-import { SEVERITY_CLASSES, personKeys, type EvalRow, type SeverityClass } from "./corpus";
+import { CLASS_VALUE, classMix, REFERENCE_CLASSES, type ReferenceClass } from "@/lib/domain";
+import { personKeys, type EvalRow } from "./corpus";
 import {
   correlationSummary,
   direction,
@@ -58,10 +59,10 @@ export interface SeverityTarget extends CorrelationSummary {
 export interface EvaluationReport {
   k: number;
   counts: {
-    reference: Record<SeverityClass | "total", number>;
-    queries: Record<SeverityClass | "total", number>;
-    referenceBySource: Record<string, Record<SeverityClass, number>>;
-    queriesBySource: Record<string, Record<SeverityClass, number>>;
+    reference: Record<ReferenceClass | "total", number>;
+    queries: Record<ReferenceClass | "total", number>;
+    referenceBySource: Record<string, Record<ReferenceClass, number>>;
+    queriesBySource: Record<string, Record<ReferenceClass, number>>;
   };
   purity: PurityBlock;
   /** Same definitions, neighbours drawn only from reference images of another source than the query's. */
@@ -69,7 +70,7 @@ export interface EvaluationReport {
   /** purity by the query's source (all neighbours / other-source neighbours). */
   puritySource: Record<string, { all: PurityBlock; otherSource: PurityBlock }>;
   confusion: {
-    labels: readonly SeverityClass[];
+    labels: readonly ReferenceClass[];
     /** matrix[true][predicted], predicted = majority class of the k neighbours. */
     matrix: number[][];
     accuracy: number | null;
@@ -96,23 +97,21 @@ export interface EvaluationReport {
   };
 }
 
-const SCORE: Record<SeverityClass, number> = { healthy: 0, infected: 0.5, severe: 1 };
-const RANK: Record<SeverityClass, number> = { healthy: 0, infected: 1, severe: 2 };
+/** A class's row and column in the confusion matrix, and its order for drift direction. */
+const RANK = (c: ReferenceClass) => REFERENCE_CLASSES.indexOf(c);
 
 function nullIfNaN(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-function classCounts(rows: readonly EvalRow[]): Record<SeverityClass | "total", number> {
-  const c = { healthy: 0, infected: 0, severe: 0, total: rows.length };
-  for (const r of rows) c[r.severity]++;
-  return c;
+function classCounts(rows: readonly EvalRow[]): Record<ReferenceClass | "total", number> {
+  return { ...classMix(rows.map((r) => r.severity)), total: rows.length };
 }
 
-function bySource(rows: readonly EvalRow[]): Record<string, Record<SeverityClass, number>> {
-  const out: Record<string, Record<SeverityClass, number>> = {};
+function bySource(rows: readonly EvalRow[]): Record<string, Record<ReferenceClass, number>> {
+  const out: Record<string, Record<ReferenceClass, number>> = {};
   for (const r of rows) {
-    out[r.source] ??= { healthy: 0, infected: 0, severe: 0 };
+    out[r.source] ??= classMix();
     out[r.source]![r.severity]++;
   }
   return out;
@@ -139,7 +138,7 @@ function purityBlock(
   neighbours: readonly Neighbour[][],
   include: (q: number) => boolean = () => true,
 ): PurityBlock {
-  const of = (c: SeverityClass) => queryRows.flatMap((r, i) => (r.severity === c && include(i) ? [i] : []));
+  const of = (c: ReferenceClass) => queryRows.flatMap((r, i) => (r.severity === c && include(i) ? [i] : []));
   const healthy = (j: number) => refRows[j]!.severity === "healthy";
   return {
     healthy: purityValue(of("healthy"), neighbours, healthy),
@@ -155,7 +154,7 @@ export function severityIndex(neighbours: readonly Neighbour[], refRows: readonl
   let den = 0;
   for (const n of neighbours) {
     const w = Math.max(n.similarity, 0) + 1e-6;
-    num += w * SCORE[refRows[n.index]!.severity];
+    num += w * CLASS_VALUE[refRows[n.index]!.severity];
     den += w;
   }
   return den > 0 ? num / den : NaN;
@@ -269,18 +268,18 @@ export function evaluate(reference: Labelled, queries: Labelled, options: Evalua
   }
 
   // Majority vote of the neighbours' classes.
-  const matrix = SEVERITY_CLASSES.map(() => SEVERITY_CLASSES.map(() => 0));
+  const matrix = REFERENCE_CLASSES.map(() => REFERENCE_CLASSES.map(() => 0));
   qRows.forEach((q, i) => {
     const ns = all[i]!;
     const predicted = majority(
       ns.map((n) => refRows[n.index]!.severity),
-      SEVERITY_CLASSES,
+      REFERENCE_CLASSES,
       ns.map((n) => n.similarity),
     );
-    if (predicted) matrix[RANK[q.severity]]![RANK[predicted]]!++;
+    if (predicted) matrix[RANK(q.severity)]![RANK(predicted)]!++;
   });
   const total = matrix.flat().reduce((a, b) => a + b, 0);
-  const correct = SEVERITY_CLASSES.reduce((s, _, c) => s + matrix[c]![c]!, 0);
+  const correct = REFERENCE_CLASSES.reduce((s, _, c) => s + matrix[c]![c]!, 0);
   const recalls = matrix.flatMap((row, c) => {
     const n = row.reduce((a, b) => a + b, 0);
     return n > 0 ? [row[c]! / n] : [];
@@ -331,7 +330,7 @@ export function evaluate(reference: Labelled, queries: Labelled, options: Evalua
       const expert =
         a.geographicMean !== null && b.geographicMean !== null
           ? direction(b.geographicMean - a.geographicMean)
-          : direction(RANK[b.severity] - RANK[a.severity]);
+          : direction(RANK(b.severity) - RANK(a.severity));
       if (expert === 0) continue;
       pairs++;
       counted = true;
@@ -342,7 +341,7 @@ export function evaluate(reference: Labelled, queries: Labelled, options: Evalua
 
   // Source leakage: within one severity class, can the k nearest reference images of that class name the source?
   const byClass: EvaluationReport["sourceLeakage"]["byClass"] = {};
-  for (const c of SEVERITY_CLASSES) {
+  for (const c of REFERENCE_CLASSES) {
     const refIdx = refRows.flatMap((r, j) => (r.severity === c ? [j] : []));
     const qIdx = qRows.flatMap((r, i) => (r.severity === c ? [i] : []));
     const refSources = [...new Set(refIdx.map((j) => refRows[j]!.source))].sort();
@@ -387,7 +386,7 @@ export function evaluate(reference: Labelled, queries: Labelled, options: Evalua
     purityOtherSource: purityBlock(qRows, refRows, other),
     puritySource,
     confusion: {
-      labels: SEVERITY_CLASSES,
+      labels: REFERENCE_CLASSES,
       matrix,
       accuracy: total > 0 ? correct / total : null,
       balancedAccuracy: nullIfNaN(mean(recalls)),

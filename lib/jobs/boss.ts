@@ -2,6 +2,7 @@
 // instance per process, shared by every queue (bulk uploads, drift recomputation), on globalThis for the same reason
 // as the Prisma client (Next's dev reloads).
 import PgBoss from "pg-boss";
+import { databaseUrl } from "@/lib/config";
 
 const KEY = Symbol.for("radtrack.jobs.boss");
 type Holder = typeof globalThis & { [KEY]?: { url: string; boss: Promise<PgBoss>; queues: Set<string> } };
@@ -23,7 +24,7 @@ async function startBoss(url: string): Promise<PgBoss> {
 }
 
 /** The process's queue client, started on first use against DATABASE_URL (or `url`). */
-export function jobQueue(url: string | undefined = process.env.DATABASE_URL): Promise<PgBoss> {
+export function jobQueue(url: string | undefined = databaseUrl()): Promise<PgBoss> {
   if (!url) return Promise.reject(new Error("DATABASE_URL is not set"));
   const holder = globalThis as Holder;
   if (!holder[KEY] || holder[KEY].url !== url) {

@@ -1,7 +1,8 @@
 // The neighbour search itself, with no audit side effect: shared by what users open (neighboursOfScan, which
 // records the view) and by background computations (severity assessments of every scan).
 import type { Db } from "@/lib/db/client";
-import { embeddingOf, nearestReferences, type NeighbourRow, type ReferenceClass } from "@/lib/db/vector-sql";
+import { embeddingOf, nearestReferences, type NeighbourRow } from "@/lib/db/vector-sql";
+import type { ReferenceClass } from "@/lib/domain";
 import type { ActiveModel } from "@/lib/scans/active-model";
 
 export interface ScanRef {

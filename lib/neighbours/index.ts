@@ -8,6 +8,6 @@ export {
   type NeighboursOfScanOptions,
   type NeighboursResult,
 } from "./neighbours";
-export { DEFAULT_K, MAX_K, neighbourOptionsSchema, parseNeighbourOptions, type NeighbourOptions } from "./options";
+export { MAX_K, neighbourOptionsSchema, parseNeighbourOptions, type NeighbourOptions } from "./options";
 export { thumbnailUrl } from "./thumbnail-url";
 export { findNeighbours, type ScanRef } from "./find";

@@ -3,10 +3,11 @@
 // reference library) never count among that patient's neighbours; only labelled reference scans are neighbours;
 // only vectors of the active model are compared.
 import { z } from "zod";
-import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
+import { type PublicActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
-import type { ReferenceClass } from "@/lib/db/vector-sql";
+import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
@@ -52,9 +53,7 @@ export class NoEmbeddingError extends UserFacingError {
 const scanIdSchema = z.uuid();
 
 export function classMix(classes: readonly ReferenceClass[]): ClassMix {
-  const mix: ClassMix = { healthy: 0, infected: 0, severe: 0 };
-  for (const c of classes) mix[c]++;
-  return mix;
+  return countClasses(classes);
 }
 
 export async function neighboursOfScan(

@@ -1,9 +1,8 @@
 // What a caller may ask of a neighbour query. Parsed here so the page, the API and scripts refuse the same things.
 import { z } from "zod";
-import { UserFacingError } from "@/lib/actions/define-action";
-import { REFERENCE_CLASSES } from "@/lib/db/vector-sql";
+import { NEIGHBOUR_K, REFERENCE_CLASSES } from "@/lib/domain";
+import { fieldErrorsOf, UserFacingError } from "@/lib/errors";
 
-export const DEFAULT_K = 36;
 export const MAX_K = 200;
 
 export const neighbourOptionsSchema = z.object({
@@ -12,7 +11,7 @@ export const neighbourOptionsSchema = z.object({
     .int("k must be a whole number.")
     .min(1, "k must be at least 1.")
     .max(MAX_K, `k is at most ${MAX_K}.`)
-    .default(DEFAULT_K),
+    .default(NEIGHBOUR_K),
   classes: z
     .array(z.enum(REFERENCE_CLASSES), {
       error: "classes must be a list of healthy, infected, severe.",
@@ -28,9 +27,8 @@ export type NeighbourOptions = z.output<typeof neighbourOptionsSchema>;
 export function parseNeighbourOptions(raw: NeighbourOptionsInput): NeighbourOptions {
   const parsed = neighbourOptionsSchema.safeParse(raw);
   if (!parsed.success) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) (fieldErrors[issue.path.join(".") || "_"] ??= []).push(issue.message);
-    throw new UserFacingError(parsed.error.issues[0]?.message ?? "Invalid neighbour options.", fieldErrors);
+    const message = parsed.error.issues[0]?.message ?? "Invalid neighbour options.";
+    throw new UserFacingError(message, fieldErrorsOf(parsed.error));
   }
   const { k, classes } = parsed.data;
   return { k, classes: classes ? REFERENCE_CLASSES.filter((c) => classes.includes(c)) : undefined };

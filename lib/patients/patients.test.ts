@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import { type ActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 import { createPatientInput } from "./schemas";
 import { createPatient, openPatient, searchPatients, updatePatient } from "./service";

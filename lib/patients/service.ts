@@ -1,5 +1,6 @@
 // Patient records: create, edit, find, and open (which the audit trail must see).
-import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import { type ActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";

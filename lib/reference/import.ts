@@ -5,28 +5,17 @@
 import path from "node:path";
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
+import { includePediatricFromEnv } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
-import {
-  analyzeVectorTables,
-  createModelIndexes,
-  dropModelIndexes,
-  hasAllModelIndexes,
-  type ReferenceClass,
-} from "@/lib/db/vector-sql";
+import { analyzeVectorTables, createModelIndexes, dropModelIndexes, hasAllModelIndexes } from "@/lib/db/vector-sql";
+import { classMix, type ReferenceClass } from "@/lib/domain";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { scanStore } from "@/lib/scans/ingest";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { selectDemoPatients } from "./demo-selection";
 import { prepareBatch, sourceKey, writeBatch, type BatchContext, type ImportTimings } from "./import-batch";
 import { readMetadata } from "./metadata";
-import {
-  countByReason,
-  includePediatricFromEnv,
-  planImport,
-  type PlannedRow,
-  type SkippedRow,
-  type SkipReason,
-} from "./plan";
+import { countByReason, planImport, type PlannedRow, type SkippedRow, type SkipReason } from "./plan";
 import { runPipeline } from "./pipeline";
 
 export interface ImportProgress {
@@ -180,7 +169,7 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
   const skipped: SkippedRow[] = [...planSkipped];
   const progress: ImportProgress = { done: present, total: accepted, imported: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });
-  const byClass: Record<ReferenceClass, number> = { healthy: 0, infected: 0, severe: 0 };
+  const byClass = classMix();
   let alreadyPresent = present;
   let vectorsAdded = 0;
   report();

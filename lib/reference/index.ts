@@ -6,7 +6,6 @@ export {
   planImport,
   classOfSeverity,
   countByReason,
-  includePediatricFromEnv,
   SKIP_REASONS,
   type ImportPlan,
   type PlannedRow,

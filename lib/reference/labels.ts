@@ -2,7 +2,7 @@
 // so every stored severity value, depends on these labels: a change is audited (old and new class) and the drift of
 // every patient is recomputed in the background (the library stamp changes with any label).
 import type { ActionContext } from "@/lib/actions/define-action";
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";

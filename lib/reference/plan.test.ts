@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseMetadata } from "./metadata";
-import { classOfSeverity, countByReason, includePediatricFromEnv, planImport, SKIP_REASONS } from "./plan";
+import { includePediatricFromEnv } from "@/lib/config";
+import { classOfSeverity, countByReason, planImport, SKIP_REASONS } from "./plan";
 
 const CSV = [
   "id,source,patient_id,offset_days,severity,age_group,notes",

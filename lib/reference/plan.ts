@@ -1,6 +1,6 @@
 // Which metadata rows may enter the reference library, and why the others may not. Pure: the file system and the
 // database are consulted later (import.ts), with their own skip reasons.
-import type { ReferenceClass } from "@/lib/db/vector-sql";
+import type { ReferenceClass } from "@/lib/domain";
 import type { CorpusMetadata, CorpusRow } from "./metadata";
 
 export const SKIP_REASONS = {
@@ -51,11 +51,6 @@ export function classOfSeverity(severity: string): ReferenceClass | null {
     default:
       return null;
   }
-}
-
-/** Reads RADTRACK_REFERENCE_INCLUDE_PEDIATRIC: "1" / "true" / "yes" include pediatric films. */
-export function includePediatricFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  return /^(1|true|yes)$/i.test(env.RADTRACK_REFERENCE_INCLUDE_PEDIATRIC?.trim() ?? "");
 }
 
 export function planImport(metadata: CorpusMetadata, options: PlanOptions): ImportPlan {

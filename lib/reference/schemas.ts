@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-export const REFERENCE_CLASSES = ["healthy", "infected", "severe"] as const;
+import { REFERENCE_CLASSES } from "@/lib/domain";
 
 export const relabelReferenceInput = z.object({
   scanId: z.uuid("Unknown reference scan."),

@@ -1,8 +1,10 @@
 // One scan in: validate and decode, embed, store the renditions, then record scan + vector + audit in one
 // transaction. All or nothing: a failure at any step leaves no row and no file that this call created.
 import { createHash, randomUUID } from "node:crypto";
-import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
+import { type PublicActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
+import { uploadLimits } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
@@ -69,12 +71,6 @@ export function sha256Of(bytes: Buffer): string {
 
 /** The configured store (the data directory or a bucket). */
 export { scanStore };
-
-export function uploadLimits() {
-  const mb = Number(process.env.RADTRACK_MAX_UPLOAD_MB ?? 50);
-  const mpx = Number(process.env.RADTRACK_MAX_MEGAPIXELS ?? 50);
-  return { maxBytes: Math.round(mb * 1024 * 1024), maxPixels: Math.round(mpx * 1_000_000) };
-}
 
 /** Decodes with the configured limits; a refusal becomes a message for the user. */
 export async function decodeForIngest(bytes: Buffer): Promise<DecodedScan> {

@@ -7,7 +7,8 @@ import { embedImages } from "@/lib/embedding";
 import { decodeScan } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import type { ActiveModel } from "./active-model";
-import { scanStore, uploadLimits } from "./ingest";
+import { uploadLimits } from "@/lib/config";
+import { scanStore } from "./ingest";
 
 export async function scansMissingEmbedding(db: Db, modelId: string): Promise<number> {
   const rows = await db.$queryRaw<{ n: bigint }[]>`

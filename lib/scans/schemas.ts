@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SCAN_VIEWS } from "@/lib/domain";
 
 // The checks after the format run only on well-formed input (pipe), so a bad date gets one message, not four.
 export const isoDay = z
@@ -27,7 +28,7 @@ export const uploadScanInput = z.object({
   acquiredAt: optionalDay,
   view: z.preprocess(
     (v) => (v === "" || v === null ? undefined : v),
-    z.enum(["PA", "AP", "AP Supine", "LL", "Other"], { error: "Choose a listed view." }).optional(),
+    z.enum(SCAN_VIEWS, { error: "Choose a listed view." }).optional(),
   ),
 });
 

@@ -3,13 +3,13 @@
 // upgrade or a library import never leaves old values on a new curve.
 import type { Db } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
-import { assessScan, type ReferenceClass, type Region } from "@/lib/drift/severity";
-import { driftPolicyFromEnv, patientDrift, type PatientDrift } from "@/lib/drift/trend";
+import { NEIGHBOUR_K, type ReferenceClass } from "@/lib/domain";
+import { assessScan, type Region } from "@/lib/drift/severity";
+import { driftPolicyFromEnv } from "@/lib/config";
+import { patientDrift, type PatientDrift } from "@/lib/drift/trend";
 import { findNeighbours } from "@/lib/neighbours/find";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { libraryStamp } from "./library-stamp";
-
-export const TIMELINE_K = 36;
 
 export interface TimelineScan {
   scanId: string;
@@ -63,7 +63,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       });
       continue;
     }
-    const rows = await findNeighbours(db, scan, model, { k: TIMELINE_K });
+    const rows = await findNeighbours(db, scan, model, { k: NEIGHBOUR_K });
     if (!rows || rows.length === 0) {
       out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
       continue;

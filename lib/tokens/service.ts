@@ -1,6 +1,6 @@
 // API tokens: admins create them for a user (the token then acts as that user, with that user's role) and revoke
 // them. The secret is returned once, at creation; afterwards only its prefix and sha256 exist.
-import { UserFacingError } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Actor } from "@/lib/auth/actor";
 import type { Db } from "@/lib/db/client";

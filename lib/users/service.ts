@@ -1,5 +1,6 @@
 // Accounts: created, disabled and re-enabled, given new passwords and unlocked by admins only.
-import { UserFacingError, type ActionContext } from "@/lib/actions/define-action";
+import { type ActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { normaliseEmail } from "@/lib/auth/login";
 import { hashPassword } from "@/lib/auth/password";

@@ -9,7 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UserFacingError, type PublicActionContext } from "@/lib/actions/define-action";
+import { type PublicActionContext } from "@/lib/actions/define-action";
+import { UserFacingError } from "@/lib/errors";
 import {
   embeddingOf,
   exactNearestReferences,
@@ -18,11 +19,10 @@ import {
   insertEmbeddings,
   insertEmbeddingsBinary,
   nearestReferences,
-  REFERENCE_CLASSES,
   referenceVectors,
   type NeighbourQuery,
-  type ReferenceClass,
 } from "@/lib/db/vector-sql";
+import { REFERENCE_CLASSES, type ReferenceClass } from "@/lib/domain";
 import { neighboursOfScan, ScanNotFoundError, thumbnailUrl } from "@/lib/neighbours";
 import { importReferenceLibrary, type ImportSummary } from "@/lib/reference";
 import {

@@ -5,7 +5,8 @@ import { requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { thumbnailUrl } from "@/lib/neighbours";
 import { listReferences } from "@/lib/reference/labels";
-import { REFERENCE_CLASSES, referenceListQuery } from "@/lib/reference/schemas";
+import { REFERENCE_CLASSES } from "@/lib/domain";
+import { referenceListQuery } from "@/lib/reference/schemas";
 import { RelabelForm } from "./relabel-form";
 
 export const metadata: Metadata = { title: "Reference library" };

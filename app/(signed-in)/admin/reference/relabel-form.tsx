@@ -2,9 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { relabelReferenceAction } from "@/lib/reference/actions";
-import { REFERENCE_CLASSES } from "@/lib/reference/schemas";
-
-type ReferenceClass = (typeof REFERENCE_CLASSES)[number];
+import { REFERENCE_CLASSES, type ReferenceClass } from "@/lib/domain";
 
 export function RelabelForm({
   scanId,

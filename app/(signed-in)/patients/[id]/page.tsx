@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
+import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
 import { openPatient } from "@/lib/patients/service";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
@@ -64,7 +65,7 @@ export default async function PatientPage({
   let neighboursError: string | null = null;
   if (selected) {
     try {
-      neighbours = await neighboursOfScan(db(), selected.scanId, { k: 36 }, ctx);
+      neighbours = await neighboursOfScan(db(), selected.scanId, { k: NEIGHBOUR_K }, ctx);
     } catch (error) {
       neighboursError = (error as Error).message;
     }

@@ -2,9 +2,10 @@
 
 import { useRouter } from "next/navigation";
 import { useRef, useState, useTransition } from "react";
+import { SCAN_VIEWS } from "@/lib/domain";
 import { uploadScanAction } from "@/lib/scans/actions";
 
-const VIEWS = ["", "PA", "AP", "AP Supine", "LL", "Other"] as const;
+const VIEWS = ["", ...SCAN_VIEWS] as const;
 
 export function UploadScan({ patientId }: { patientId: string }) {
   const router = useRouter();
