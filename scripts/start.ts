@@ -69,13 +69,25 @@ try {
 }
 
 const prisma = createDb(databaseUrl);
+let inheritedProvider: Record<string, string> = {};
 // The model on disk must be the one the stored vectors came from (sha256 and dimension), before anything is served.
 try {
-  const [{ activeModel }, { scansMissingEmbedding }] = await Promise.all([
+  const [{ activeModel }, { scansMissingEmbedding }, { embeddingStatus }, { inheritedChoiceEnv }] = await Promise.all([
     import("@/lib/scans/active-model"),
     import("@/lib/scans/reembed"),
+    import("@/lib/embedding"),
+    import("@/lib/embedding/providers"),
   ]);
   const model = await activeModel(prisma);
+  const status = await embeddingStatus();
+  // The fallback was found and printed here: the server and the background work start on that provider directly.
+  if (status.state === "ready" && status.fallbackReason && status.provider !== status.requestedProvider) {
+    inheritedProvider = inheritedChoiceEnv({
+      requested: status.requestedProvider,
+      provider: status.provider,
+      fallbackReason: status.fallbackReason,
+    });
+  }
   const missing = await scansMissingEmbedding(prisma, model.id);
   log(
     `embedding model ${model.id} (${model.dims} dimensions) verified${missing ? `; ${missing} scans to re-embed` : ""}`,
@@ -115,6 +127,7 @@ const env: NodeJS.ProcessEnv = {
   RADTRACK_DATA_DIR: cfg.dataDir,
   PORT: String(cfg.port),
   NEXT_TELEMETRY_DISABLED: "1",
+  ...inheritedProvider,
 };
 const nextBin = require.resolve("next/dist/bin/next");
 

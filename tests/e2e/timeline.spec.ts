@@ -127,10 +127,12 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   await signIn(adminPage, adminEmail, adminPassword);
   const audited = async (action: string) => {
     await adminPage.goto(`/admin/audit?action=${action}&patient=${patientId}`);
-    return adminPage.locator("table tbody tr").count();
+    return adminPage.locator("table tbody tr").allInnerTexts();
   };
-  expect(await audited("patient.viewed")).toBe(4);
-  expect(await audited("neighbours.viewed")).toBe(3);
+  const viewed = await audited("patient.viewed");
+  expect(viewed, viewed.join("\n")).toHaveLength(4);
+  const neighboursViewed = await audited("neighbours.viewed");
+  expect(neighboursViewed, neighboursViewed.join("\n")).toHaveLength(3);
   await adminPage.close();
   const dates = await rows.locator("th").allInnerTexts();
   expect(dates).toEqual(patient.films.map((f) => f.date));
@@ -155,7 +157,36 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   for (const label of await neighbours.locator("span[class^='class-']").allInnerTexts()) {
     expect(["Healthy", "Infected", "Severe"]).toContain(label);
   }
-  await expect(neighbours.first().locator("img")).toHaveJSProperty("complete", true);
+  await expect(neighbours.first().locator(".tile-button img")).toHaveJSProperty("complete", true);
+  expect(
+    await neighbours
+      .first()
+      .locator(".tile-button img")
+      .evaluate((img: HTMLImageElement) => img.naturalWidth),
+  ).toBeGreaterThan(0);
+  // Beside the cosine, the reciprocal percentile: a share of the library, not 36 copies of 0.999.
+  const percentiles = (await neighbours.locator(".percentile").allInnerTexts()).map((t) => Number(t.replace("%", "")));
+  expect(percentiles).toHaveLength(36);
+  for (const p of percentiles) expect(p).toBeGreaterThan(0);
+  for (const p of percentiles) expect(p).toBeLessThanOrEqual(100);
+
+  // A tile opens the reference film's panel: the film large, class, source, finding, scores, the patient's films.
+  await neighbours.first().locator(".tile-button").click();
+  const panel = page.getByRole("dialog");
+  await expect(panel).toBeVisible();
+  await expect(panel.getByRole("heading", { level: 3 })).toHaveText(/^Reference film \S+/);
+  await expect(panel.locator(".reference-large img")).toHaveJSProperty("complete", true);
+  expect(
+    await panel.locator(".reference-large img").evaluate((img: HTMLImageElement) => img.naturalWidth),
+  ).toBeGreaterThan(256);
+  for (const term of ["Class", "Source", "Source id", "Finding", "Expert scores", "Reference patient"]) {
+    await expect(panel.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) })).toBeVisible();
+  }
+  expect(await seriousViolations(page)).toEqual([]);
+  await attachScreenshot(page, testInfo, "neighbour-panel");
+  await panel.getByRole("button", { name: "Close" }).click();
+  await expect(panel).toBeHidden();
+
   await expect(page.locator(".compare-pane figcaption")).toHaveText([
     `Current · ${patient.films[2]!.date}`,
     `Previous · ${patient.films[1]!.date}`,

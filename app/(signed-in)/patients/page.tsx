@@ -8,7 +8,7 @@ import { refreshStaleSummaries } from "@/lib/timeline/timeline";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
 import { loadConfig } from "@/lib/config";
-import { readSeedProgress } from "@/lib/reference/seed-progress";
+import { readSeedProgress, type SeedProgress } from "@/lib/reference/seed-progress";
 import { trendArrow } from "./[id]/drift-summary";
 
 export const metadata: Metadata = { title: "Patients" };
@@ -50,6 +50,7 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
       patientIds: result.patients.map((p) => p.id),
     },
   );
+  const seed = await readSeedProgress(loadConfig().dataDir);
   const q = params.q ?? "";
   const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
   const kept = Object.fromEntries(
@@ -97,8 +98,13 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
         </label>
         <button type="submit">Search</button>
       </form>
+      {seed && seedIsRunning(seed) && <Preparing progress={seed} />}
       {result.patients.length === 0 ? (
-        <EmptyList q={q} filtered={Boolean(params.q || params.status || params.alerts)} />
+        <EmptyList
+          q={q}
+          filtered={Boolean(params.q || params.status || params.alerts)}
+          preparing={seedIsRunning(seed)}
+        />
       ) : (
         <table className="table">
           <thead>
@@ -166,27 +172,29 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
   );
 }
 
-/** An empty list says why: no match for the filters, the first start still preparing its library, or no patients yet. */
-async function EmptyList({ q, filtered }: { q: string; filtered: boolean }) {
+/** While the first start prepares its library and demo patients: what is happening, how far, and a self-refresh. */
+function Preparing({ progress }: { progress: SeedProgress }) {
+  return (
+    <div className="empty preparing" role="status">
+      <p>
+        Radtrack is preparing its reference library and demo patients from the public corpus. Patients appear here as
+        they are ready; this page refreshes itself.
+      </p>
+      <p>
+        <strong>
+          <SeedProgressLine progress={progress} />
+        </strong>
+      </p>
+      <AutoRefresh seconds={5} />
+    </div>
+  );
+}
+
+/** An empty list says why: no match for the filters, or no patients yet. */
+function EmptyList({ q, filtered, preparing }: { q: string; filtered: boolean; preparing: boolean }) {
   if (filtered) {
     return <p className="empty">{q ? `No patient matches “${q}”.` : "No patients match these filters. Clear them."}</p>;
   }
-  const progress = await readSeedProgress(loadConfig().dataDir);
-  if (seedIsRunning(progress) && progress) {
-    return (
-      <div className="empty" role="status">
-        <p>
-          Radtrack is preparing its reference library and demo patients from the public corpus. They appear here when
-          ready; this page refreshes itself.
-        </p>
-        <p>
-          <strong>
-            <SeedProgressLine progress={progress} />
-          </strong>
-        </p>
-        <AutoRefresh seconds={5} />
-      </div>
-    );
-  }
+  if (preparing) return null;
   return <p className="empty">No patients yet. Create one with “New patient”.</p>;
 }

@@ -7,6 +7,7 @@ import { db } from "@/lib/db/client";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
 import { openPatient } from "@/lib/patients/service";
+import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { DriftSummary } from "./drift-summary";
 import { PrintButton } from "./print-button";
@@ -61,11 +62,16 @@ export default async function PatientPage({
   const selected = points[at] ?? null;
   const previous = at > 0 ? (points[at - 1] ?? null) : null;
 
+  let neighbourDetails = new Map<string, ReferenceDetails>();
   let neighbours: NeighboursResult | null = null;
   let neighboursError: string | null = null;
   if (selected) {
     try {
       neighbours = await neighboursOfScan(db(), selected.scanId, { k: NEIGHBOUR_K }, ctx);
+      neighbourDetails = await referenceDetails(
+        db(),
+        neighbours.neighbours.map((n) => n.scanId),
+      );
     } catch (error) {
       neighboursError = (error as Error).message;
     }
@@ -151,7 +157,7 @@ export default async function PatientPage({
             previous={previous ? { scanId: previous.scanId, date: previous.date } : null}
           />
           {neighbours ? (
-            <ScanNeighbours result={neighbours} />
+            <ScanNeighbours result={neighbours} details={neighbourDetails} />
           ) : (
             <p className="empty">{neighboursError ?? "No neighbours."}</p>
           )}
