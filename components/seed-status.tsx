@@ -10,7 +10,8 @@ export function SeedProgressLine({ progress }: { progress: SeedProgress }) {
   if (progress.phase === "done") {
     return (
       <>
-        Prepared: {progress.total} films ({progress.updatedAt.slice(0, 16).replace("T", " ")} UTC).
+        Done: the reference library and the demo patients are ready (finished{" "}
+        {progress.updatedAt.slice(0, 16).replace("T", " ")} UTC).
       </>
     );
   }

@@ -4,6 +4,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
+import { ensureFullRendition } from "@/lib/scans/full-rendition";
 import { scanStore } from "@/lib/scans/ingest";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
@@ -42,9 +43,9 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
   });
 }
 
-export type ScanImage = "preview" | "thumbnail";
+export type ScanImage = "preview" | "thumbnail" | "full";
 
-const FILE_OF = { preview: "preview.jpg", thumbnail: "thumb.jpg" } as const;
+const FILE_OF = { preview: "preview.jpg", thumbnail: "thumb.jpg", full: "full.jpg" } as const;
 
 export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, kind: ScanImage): Promise<Response> {
   const id = requireUuid(rawScanId, "This scan");
@@ -54,6 +55,8 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   // store needs no public address.
   let image: BlobStream;
   try {
+    // Older scans (and imported ones) get their large rendition on first request.
+    if (kind === "full") await ensureFullRendition(scanStore(), scan.storageKey);
     image = await scanStore().open(scan.storageKey, FILE_OF[kind]);
   } catch (error) {
     if (error instanceof BlobNotFoundError) {
@@ -62,7 +65,7 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
     throw error;
   }
   try {
-    if (kind === "preview") {
+    if (kind !== "thumbnail") {
       await recordAudit(ctx.db, {
         action: "scan.viewed",
         actorId: ctx.actor.id,
@@ -71,7 +74,7 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
         targetId: scan.id,
         patientId: scan.patientId,
         ip: ctx.ip,
-        details: { rendition: "preview" },
+        details: { rendition: kind },
       });
     }
   } catch (error) {
@@ -85,7 +88,7 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
       "Content-Length": String(image.size),
       "Content-Disposition": `inline; filename="scan-${scan.id}-${kind}.jpg"`,
       // Patient images stay out of shared caches; previews are not cached at all, so every view is audited.
-      "Cache-Control": kind === "preview" ? "private, no-store" : "private, max-age=3600",
+      "Cache-Control": kind === "thumbnail" ? "private, max-age=3600" : "private, no-store",
       "X-Content-Type-Options": "nosniff",
     },
   });

@@ -21,6 +21,7 @@ import {
 } from "@/lib/image";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { keepFullRendition } from "./full-rendition";
 import { activeModel, type ActiveModel } from "./active-model";
 
 export interface IngestInput {
@@ -216,6 +217,10 @@ export async function ingestScan(
         ctx,
       }),
     );
+    // The viewer's large image, from the pixels in hand; not awaited (the viewer makes it on demand if this fails).
+    keepFullRendition(store, stored.key, decoded).catch((error: unknown) => {
+      console.error(`[radtrack] large rendition of scan ${scan.id} not made now: ${(error as Error).message}`);
+    });
     return { scanId: scan.id, sha256, acquiredAt, warnings };
   } catch (error) {
     // Another ingest of the same content may have committed meanwhile and now shares the folder.

@@ -2,6 +2,7 @@
 // date order, each in the band its index says, with 36 labelled neighbours and the current/previous comparison.
 import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
+import sharp from "sharp";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
 import { e2eCorpus, type TimelinePatient } from "@/tests/support/e2e-corpus";
@@ -63,6 +64,92 @@ async function expectChartReadsTrue(page: Page, films: number) {
   const monthly = g.ticks.every((t) => new Date(t).getUTCDate() === 1) && new Set(months).size === g.ticks.length;
   const steps = g.ticks.slice(1).map((t, i) => (monthly ? months[i + 1]! - months[i]! : t - g.ticks[i]!));
   expect(new Set(steps).size).toBe(1);
+}
+
+/**
+ * The viewer: the large rendition (at most 2048 px, no metadata), wheel and keyboard zoom, drag pan, window/level by
+ * drag and by preset, invert, all applied to both films alike, and the choice of comparison film.
+ */
+async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]) {
+  const grid = page.locator(".compare-grid");
+  const images = grid.locator("img");
+  await expect(images).toHaveCount(2);
+  for (const img of await images.all()) {
+    await expect(img).toHaveJSProperty("complete", true);
+    expect(await img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(0);
+  }
+  await expect(page.getByTestId("days-between")).toHaveText(
+    `${Math.round((Date.parse(dates[2]!) - Date.parse(dates[1]!)) / DAY)} days between ${dates[1]} and ${dates[2]}`,
+  );
+  const src = (await images.first().getAttribute("src"))!;
+  const full = await page.request.get(src);
+  expect(full.headers()["content-type"]).toBe("image/jpeg");
+  const meta = await sharp(Buffer.from(await full.body())).metadata();
+  expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(2048);
+  expect(meta.exif).toBeUndefined();
+
+  const transforms = () => images.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
+  const filters = () => images.evaluateAll((els) => els.map((el) => getComputedStyle(el).filter));
+  const shot = () => grid.screenshot();
+  const before = await shot();
+
+  // Wheel over the current film: both films zoom, to the same transform.
+  const box = (await images.first().boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+  await page.mouse.wheel(0, -400);
+  await expect.poll(async () => (await transforms())[0]).toMatch(/scale\((?!1\))/);
+  const [a, b] = await transforms();
+  expect(b).toBe(a);
+  const zoomed = await shot();
+  expect(zoomed.equals(before)).toBe(false);
+
+  // Drag pans both.
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, { steps: 5 });
+  await page.mouse.up();
+  const [pa, pb] = await transforms();
+  expect(pa).not.toBe(a);
+  expect(pb).toBe(pa);
+
+  // Keyboard: + zooms further (on the focused viewer, not the film order).
+  await grid.focus();
+  await page.keyboard.press("+");
+  await expect.poll(async () => (await transforms())[0]).not.toBe(pa);
+  const [ka, kb] = await transforms();
+  expect(kb).toBe(ka);
+
+  // Window/level by drag, then a preset, then invert: the same filter on both films, and other pixels each time.
+  const panned = await shot();
+  await page.getByRole("radio", { name: "window / level" }).check();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 - 80, box.y + box.height / 2 - 30, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.locator(".viewer-tools output")).toContainText("W 176 / L 158");
+  const windowed = await shot();
+  expect(windowed.equals(panned)).toBe(false);
+  const [fa, fb] = await filters();
+  expect(fa).toMatch(/^url\(/);
+  expect(fb).toBe(fa);
+  await page.getByLabel("Window preset").selectOption("High contrast");
+  await expect(page.locator(".viewer-tools output")).toContainText("W 96 / L 128");
+  await page.getByLabel("Invert").check();
+  const inverted = await shot();
+  expect(inverted.equals(windowed)).toBe(false);
+  expect(await seriousViolations(page)).toEqual([]);
+  await attachScreenshot(page, testInfo, "viewer");
+
+  // Reset, then compare with the first film (the baseline) instead of the previous one.
+  await page.getByRole("button", { name: "Reset" }).click();
+  await expect.poll(async () => (await transforms())[0]).toMatch(/scale\(1\)/);
+  await page.getByLabel("Compare with").selectOption({ label: `First film, baseline (${dates[0]})` });
+  await expect(page.locator(".compare-pane figcaption")).toHaveText([
+    `Current · ${dates[2]}`,
+    `Baseline · ${dates[0]}`,
+  ]);
+  await expect(page.getByTestId("days-between")).toContainText(`between ${dates[0]} and ${dates[2]}`);
+  await page.getByLabel("Compare with").selectOption({ label: `Previous film (${dates[1]})` });
 }
 
 test.describe.configure({ mode: "serial" });
@@ -192,6 +279,11 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
     `Previous · ${patient.films[1]!.date}`,
   ]);
   await attachScreenshot(page, testInfo, "timeline");
+  await expectViewerWorks(
+    page,
+    testInfo,
+    patient.films.map((f) => f.date),
+  );
   expect(await seriousViolations(page)).toEqual([]);
 
   // Clicking the first row selects the oldest film, which has no previous one.

@@ -60,7 +60,6 @@ export default async function PatientPage({
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
   const at = chosen >= 0 ? chosen : points.length - 1;
   const selected = points[at] ?? null;
-  const previous = at > 0 ? (points[at - 1] ?? null) : null;
 
   let neighbourDetails = new Map<string, ReferenceDetails>();
   let neighbours: NeighboursResult | null = null;
@@ -153,8 +152,9 @@ export default async function PatientPage({
         <section aria-labelledby="selected-heading" className="panel">
           <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
           <ScanComparison
+            key={selected.scanId}
             current={{ scanId: selected.scanId, date: selected.date }}
-            previous={previous ? { scanId: previous.scanId, date: previous.date } : null}
+            films={points.map((p) => ({ scanId: p.scanId, date: p.date }))}
           />
           {neighbours ? (
             <ScanNeighbours result={neighbours} details={neighbourDetails} />
