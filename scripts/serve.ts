@@ -53,7 +53,15 @@ async function stop() {
   stopping = true;
   server.close();
   server.closeIdleConnections();
-  await stopJobQueue().catch(() => undefined);
+  // The workers first (their timers query the database), then the queue; capped, so a stuck job cannot keep the
+  // process (and the launcher, which stops the database after it) waiting.
+  // Imported here, not at the top: they load the embedding engine, which this wrapper otherwise never needs.
+  const [{ stopBulkWorker }, { stopDriftWorker }] = await Promise.all([
+    import("@/lib/bulk/worker"),
+    import("@/lib/timeline/drift-queue"),
+  ]);
+  const stopped = Promise.allSettled([stopBulkWorker(), stopDriftWorker()]).then(() => stopJobQueue());
+  await Promise.race([stopped.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 8_000).unref())]);
   process.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop());

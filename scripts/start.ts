@@ -178,7 +178,7 @@ async function shutdown(code: number) {
   background?.kill("SIGTERM");
   server.kill("SIGTERM");
   // The database goes last, once the server and the background work have closed their connections to it.
-  await Promise.all([exited(background, 10_000), exited(server, 10_000)]);
+  await Promise.all([exited(background, 12_000), exited(server, 12_000)]);
   await embedded?.stop().catch(() => {});
   process.exit(code);
 }

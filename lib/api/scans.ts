@@ -4,6 +4,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
+import { ensureHeatmap } from "@/lib/explain/heatmap";
 import { ensureFullRendition } from "@/lib/scans/full-rendition";
 import { scanStore } from "@/lib/scans/ingest";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
@@ -90,6 +91,44 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
       // Patient images stay out of shared caches; previews are not cached at all, so every view is audited.
       "Cache-Control": kind === "thumbnail" ? "private, max-age=3600" : "private, no-store",
       "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/**
+ * The occlusion heatmap of a scan as a PNG overlay (lib/explain), computed on the first request (seconds: one
+ * embedding and one neighbour search per grid cell) and kept until the model or the library changes.
+ */
+export async function scanHeatmap(ctx: ApiContext, rawScanId: string | undefined): Promise<Response> {
+  const id = requireUuid(rawScanId, "This scan");
+  const scan = await ctx.db.scan.findUnique({
+    where: { id },
+    select: { id: true, storageKey: true, patientId: true, sha256: true },
+  });
+  if (!scan) throw notFound("This scan");
+  const store = scanStore();
+  const record = await ensureHeatmap(ctx.db, store, scan);
+  const png = await store.read(scan.storageKey, "heatmap.png");
+  await recordAudit(ctx.db, {
+    action: "scan.viewed",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    targetType: "scan",
+    targetId: scan.id,
+    patientId: scan.patientId,
+    ip: ctx.ip,
+    details: { rendition: "heatmap" },
+  });
+  return new Response(new Uint8Array(png), {
+    status: 200,
+    headers: {
+      "Content-Type": "image/png",
+      "Content-Length": String(png.length),
+      "Cache-Control": "private, no-store",
+      "X-Content-Type-Options": "nosniff",
+      // The numbers behind the picture, for scripts and tests: the film's score and the largest change a cell made.
+      "X-Radtrack-Score": record.base.toFixed(4),
+      "X-Radtrack-Max-Change": Math.max(...record.deltas.map(Math.abs)).toFixed(4),
     },
   });
 }

@@ -72,7 +72,8 @@ async function expectChartReadsTrue(page: Page, films: number) {
  */
 async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]) {
   const grid = page.locator(".compare-grid");
-  const images = grid.locator("img");
+  const images = grid.locator("img.film");
+  const zoomable = grid.locator(".pz");
   await expect(images).toHaveCount(2);
   for (const img of await images.all()) {
     await expect(img).toHaveJSProperty("complete", true);
@@ -88,7 +89,7 @@ async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]
   expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(2048);
   expect(meta.exif).toBeUndefined();
 
-  const transforms = () => images.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
+  const transforms = () => zoomable.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
   const filters = () => images.evaluateAll((els) => els.map((el) => getComputedStyle(el).filter));
   const shot = () => grid.screenshot();
   const before = await shot();
@@ -139,6 +140,24 @@ async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]
   expect(inverted.equals(windowed)).toBe(false);
   expect(await seriousViolations(page)).toEqual([]);
   await attachScreenshot(page, testInfo, "viewer");
+
+  // The heatmap of the current film: computed on request, drawn over it, its opacity adjustable, and gone again.
+  await page.getByLabel("Invert").uncheck();
+  const plain = await shot();
+  await page.getByLabel(/Show what drives the score/).check();
+  await expect(page.locator(".heatmap-statement")).toContainText("not a finding, a lesion or a diagnosis");
+  const overlay = grid.locator("img.heatmap");
+  await expect(overlay).toHaveJSProperty("complete", true, { timeout: 240_000 });
+  expect(await overlay.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(0);
+  const withMap = await shot();
+  expect(withMap.equals(plain)).toBe(false);
+  await page.getByLabel("Overlay opacity").fill("100");
+  await expect(overlay).toHaveCSS("opacity", "1");
+  expect((await shot()).equals(withMap)).toBe(false);
+  expect(await seriousViolations(page)).toEqual([]);
+  await attachScreenshot(page, testInfo, "heatmap");
+  await page.getByLabel(/Show what drives the score/).uncheck();
+  await expect(overlay).toHaveCount(0);
 
   // Reset, then compare with the first film (the baseline) instead of the previous one.
   await page.getByRole("button", { name: "Reset" }).click();

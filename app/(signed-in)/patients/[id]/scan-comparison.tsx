@@ -3,7 +3,7 @@
 // The second look: the selected film on the left and a comparison film on the right (the previous one unless the
 // reader picks the first film or any other), in the large rendition, panned and zoomed together (@panzoom/panzoom:
 // mouse drag, wheel, pinch; keyboard here) and windowed together (an SVG transfer function: exact linear window and
-// level on the displayed grey values, and invert).
+// level on the displayed grey values, and invert). On request, the current film carries its occlusion heatmap.
 import Panzoom, { type PanzoomObject } from "@panzoom/panzoom";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 
@@ -63,16 +63,19 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
   }
 
   const [windowing, setWindowing] = useState<Windowing>(FULL_RANGE);
+  const [heatmap, setHeatmap] = useState(false);
+  const [heatOpacity, setHeatOpacity] = useState(50);
+  const [heatState, setHeatState] = useState<"loading" | "ready" | "failed">("loading");
   const [tool, setTool] = useState<"pan" | "window">("pan");
   const filterId = `wl-${useId().replace(/:/g, "")}`;
   const { slope, intercept } = transfer(windowing);
 
-  const panes = useRef<(HTMLImageElement | null)[]>([]);
+  const panes = useRef<(HTMLDivElement | null)[]>([]);
   const zoomers = useRef<(PanzoomObject | null)[]>([]);
   const [view, setView] = useState({ x: 0, y: 0, scale: 1 });
 
   // One panzoom per pane; a change in one is applied silently to the others, so they stay in step.
-  const attach = useCallback((index: number, img: HTMLImageElement | null) => {
+  const attach = useCallback((index: number, img: HTMLDivElement | null) => {
     zoomers.current[index]?.destroy();
     zoomers.current[index] = null;
     panes.current[index] = img;
@@ -100,8 +103,8 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
   }, []);
 
   // Stable ref callbacks: a new function each render would destroy and recreate the panzoom (and its view).
-  const currentRef = useCallback((img: HTMLImageElement | null) => attach(0, img), [attach]);
-  const compareRef = useCallback((img: HTMLImageElement | null) => attach(1, img), [attach]);
+  const currentRef = useCallback((el: HTMLDivElement | null) => attach(0, el), [attach]);
+  const compareRef = useCallback((el: HTMLDivElement | null) => attach(1, el), [attach]);
 
   useEffect(() => {
     for (const pz of zoomers.current)
@@ -257,6 +260,48 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
           {windowing.invert ? " · inverted" : ""}
         </output>
       </div>
+      <div className="heatmap-tools no-print">
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={heatmap}
+            onChange={(e) => {
+              setHeatState("loading");
+              setHeatmap(e.target.checked);
+            }}
+          />
+          Show what drives the score (current film)
+        </label>
+        {heatmap && (
+          <>
+            <label className="field heatmap-opacity">
+              <span>Overlay opacity</span>
+              <input
+                type="range"
+                min={0}
+                max={100}
+                step={5}
+                value={heatOpacity}
+                onChange={(e) => setHeatOpacity(Number(e.target.value))}
+                aria-valuetext={`${heatOpacity}%`}
+              />
+            </label>
+            <span className="muted" role="status">
+              {heatState === "loading"
+                ? "Computing the map (one embedding per grid cell: up to a minute the first time)…"
+                : heatState === "failed"
+                  ? "The map could not be computed."
+                  : ""}
+            </span>
+          </>
+        )}
+        {heatmap && (
+          <p className="heatmap-statement">
+            Red: where covering the film moves its severity index most (occlusion sensitivity of the score from its
+            nearest reference films). It shows what the score reacts to, not a finding, a lesion or a diagnosis.
+          </p>
+        )}
+      </div>
       <div
         className="compare-grid"
         tabIndex={0}
@@ -273,16 +318,32 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
               onPointerUp={onPointerUp}
               onPointerCancel={onPointerUp}
             >
-              {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-              <img
-                ref={i === 0 ? currentRef : compareRef}
-                src={`/api/scans/${film.scanId}/full`}
-                alt={`${label} film of ${film.date.slice(0, 10)}`}
-                width={1024}
-                height={1024}
-                draggable={false}
-                style={{ filter: `url(#${filterId})` }}
-              />
+              <div className="pz" ref={i === 0 ? currentRef : compareRef}>
+                {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
+                <img
+                  className="film"
+                  src={`/api/scans/${film.scanId}/full`}
+                  alt={`${label} film of ${film.date.slice(0, 10)}`}
+                  width={1024}
+                  height={1024}
+                  draggable={false}
+                  style={{ filter: `url(#${filterId})` }}
+                />
+                {i === 0 && heatmap && (
+                  // eslint-disable-next-line @next/next/no-img-element -- authenticated image route
+                  <img
+                    className="heatmap"
+                    src={`/api/scans/${film.scanId}/heatmap`}
+                    alt=""
+                    width={1024}
+                    height={1024}
+                    draggable={false}
+                    style={{ opacity: heatOpacity / 100 }}
+                    onLoad={() => setHeatState("ready")}
+                    onError={() => setHeatState("failed")}
+                  />
+                )}
+              </div>
             </div>
             <figcaption>
               {label} · {film.date.slice(0, 10)}
