@@ -1,7 +1,15 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { GreyImage } from "@/lib/embedding/types";
-import { cellBounds, heatmapPng, hottestAndColdest, occlude, occlusionMap, type ScoreImages } from "./occlusion";
+import {
+  cellBounds,
+  heatmapPng,
+  hottestAndColdest,
+  occlude,
+  occlusionMap,
+  workingCopy,
+  type ScoreImages,
+} from "./occlusion";
 
 function image(width: number, height: number, value = 100): GreyImage {
   return { width, height, pixels: new Uint8Array(width * height).fill(value) };
@@ -17,6 +25,12 @@ describe("occlusion sensitivity", () => {
     for (let y = 0; y < 7; y++) for (let x = 0; x < 10; x++) if (covered.pixels[y * 10 + x] === 0) zeros++;
     expect(zeros).toBe(5 * 3);
     expect(img.pixels.every((v) => v === 100)).toBe(true);
+  });
+
+  it("works on a grey copy no larger than 448 px a side, of the film's aspect", async () => {
+    const copy = await workingCopy(image(1200, 900));
+    expect([copy.width, copy.height]).toEqual([448, 336]);
+    expect(copy.pixels).toHaveLength(448 * 336);
   });
 
   it("finds the region a score depends on: a score that counts bright pixels in the top-left corner", async () => {

@@ -23,6 +23,8 @@ export const WORKING_SIDE = 448;
 export async function workingCopy(image: GreyImage, side = WORKING_SIDE): Promise<GreyImage> {
   const { data, info } = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 1 } })
     .resize(side, side, { fit: "inside", withoutEnlargement: true })
+    // sharp hands back three channels after a resize unless told the output is grey.
+    .toColourspace("b-w")
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, pixels: new Uint8Array(data.buffer, data.byteOffset, data.length) };
