@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, storageFromEnv } from "./config";
+import { dicomwebFromEnv, loadConfig, storageFromEnv } from "./config";
 
 describe("storage configuration", () => {
   it("is the data directory unless RADTRACK_STORAGE names a bucket", () => {
@@ -59,6 +59,78 @@ describe("storage configuration", () => {
     );
     expect(() => storageFromEnv({ RADTRACK_STORAGE: "s3://scans", RADTRACK_S3_FORCE_PATH_STYLE: "yes" })).toThrow(
       /RADTRACK_S3_FORCE_PATH_STYLE/,
+    );
+  });
+});
+
+describe("patient scoping", () => {
+  it("is open unless RADTRACK_PATIENT_SCOPING asks for care teams, and a break-the-glass grant lasts an hour", () => {
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv").patientScoping).toBe("open");
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv").breakGlassMinutes).toBe(60);
+    const scoped = loadConfig({ NODE_ENV: "test", RADTRACK_PATIENT_SCOPING: "care-team" }, "/srv");
+    expect(scoped.patientScoping).toBe("care-team");
+    expect(loadConfig({ NODE_ENV: "test", RADTRACK_BREAK_GLASS_MINUTES: "15" }, "/srv").breakGlassMinutes).toBe(15);
+  });
+
+  it("refuses a mode it does not know rather than falling back to open", () => {
+    expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_PATIENT_SCOPING: "team" }, "/srv")).toThrow(
+      /RADTRACK_PATIENT_SCOPING/,
+    );
+    expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_BREAK_GLASS_MINUTES: "0" }, "/srv")).toThrow(
+      /RADTRACK_BREAK_GLASS_MINUTES/,
+    );
+  });
+});
+
+describe("PACS (DICOMweb) configuration", () => {
+  it("is off without RADTRACK_DICOMWEB_URL; with it, CR and DX every 60 s unless told otherwise", () => {
+    expect(dicomwebFromEnv({})).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv").pacsCreatePatients).toBe(false);
+    expect(dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: "http://orthanc:8042/dicom-web/" })).toEqual({
+      url: "http://orthanc:8042/dicom-web",
+      auth: { kind: "none" },
+      pollSeconds: 60,
+      modalities: ["CR", "DX"],
+      aeTitles: [],
+      institutions: [],
+    });
+    expect(
+      dicomwebFromEnv({
+        RADTRACK_DICOMWEB_URL: "https://pacs.example.org/dicom-web",
+        RADTRACK_DICOMWEB_USERNAME: "radtrack",
+        RADTRACK_DICOMWEB_PASSWORD: "s3cret",
+        RADTRACK_DICOMWEB_POLL_SECONDS: "15",
+        RADTRACK_DICOMWEB_MODALITIES: "dx",
+        RADTRACK_DICOMWEB_AE_TITLES: "CR1, DR_ROOM2",
+        RADTRACK_DICOMWEB_INSTITUTIONS: "General Hospital",
+      }),
+    ).toMatchObject({
+      auth: { kind: "basic", username: "radtrack", password: "s3cret" },
+      pollSeconds: 15,
+      modalities: ["DX"],
+      aeTitles: ["CR1", "DR_ROOM2"],
+      institutions: ["General Hospital"],
+    });
+    expect(
+      loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "true", RADTRACK_PACS_ISSUER: " HOSP " }, "/srv"),
+    ).toMatchObject({ pacsCreatePatients: true, pacsIssuer: "HOSP" });
+  });
+
+  it("refuses what it cannot use, naming the variable", () => {
+    const url = "http://orthanc:8042/dicom-web";
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: "orthanc:8042" })).toThrow(/RADTRACK_DICOMWEB_URL/);
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: "http://u:p@orthanc/dicom-web" })).toThrow(/credentials/);
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_USERNAME: "u" })).toThrow(
+      /RADTRACK_DICOMWEB_PASSWORD/,
+    );
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_MODALITIES: "CT" })).toThrow(
+      /CR and DX only/,
+    );
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_POLL_SECONDS: "0" })).toThrow(
+      /RADTRACK_DICOMWEB_POLL_SECONDS/,
+    );
+    expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "yes" }, "/srv")).toThrow(
+      /RADTRACK_PACS_CREATE_PATIENTS/,
     );
   });
 });

@@ -26,9 +26,47 @@ export interface RadtrackConfig {
   /** Folder holding shared read-only assets (models, corpus) when laid out beside the project. */
   sharedDir: string;
   storage: StorageConfig;
+  /** "open": every clinician reads every patient (the default); "care-team": only their teams' patients, others
+   * after a stated reason (break the glass). */
+  patientScoping: PatientScoping;
+  /** How long a break-the-glass reason opens a patient outside the clinician's care teams. */
+  breakGlassMinutes: number;
+  /** The PACS Radtrack polls over DICOMweb, when RADTRACK_DICOMWEB_URL is set (else: none, or the admin page's). */
+  dicomweb: DicomwebConfig | undefined;
+  /** An unknown PatientID from the PACS creates the patient (true) or waits for an admin (false, the default). */
+  pacsCreatePatients: boolean;
+  /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
+  pacsIssuer: string | undefined;
 }
 
-function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
+export type PatientScoping = (typeof PATIENT_SCOPINGS)[number];
+
+function scopingFromEnv(env: Env): PatientScoping {
+  const raw = env.RADTRACK_PATIENT_SCOPING ?? "";
+  if (raw === "") return "open";
+  const known = PATIENT_SCOPINGS.find((s) => s === raw);
+  if (!known) throw new Error(`RADTRACK_PATIENT_SCOPING must be "open" or "care-team", got "${raw}"`);
+  return known;
+}
+
+export type DicomwebAuth =
+  { kind: "none" } | { kind: "basic"; username: string; password: string } | { kind: "bearer"; token: string };
+
+export interface DicomwebConfig {
+  /** The DICOMweb root, e.g. http://orthanc:8042/dicom-web (no trailing slash). */
+  url: string;
+  auth: DicomwebAuth;
+  pollSeconds: number;
+  /** Modalities asked for with QIDO-RS (CR and DX: radiographs). */
+  modalities: string[];
+  /** When not empty: only instances whose file names one of these source AE titles (0002,0016). */
+  aeTitles: string[];
+  /** When not empty: only instances whose InstitutionName is one of these (case-insensitive). */
+  institutions: string[];
+}
+
+function intFromEnv(name: string, fallback: number, env: Env): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -92,6 +130,80 @@ export function storageFromEnv(env: Env): StorageConfig {
   };
 }
 
+const list = (raw: string | undefined) =>
+  (raw ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/** RADTRACK_DICOMWEB_URL and its companions; undefined when the URL is not set. */
+export function dicomwebFromEnv(env: Env): DicomwebConfig | undefined {
+  const raw = env.RADTRACK_DICOMWEB_URL ?? "";
+  if (raw === "") return undefined;
+  return parseDicomwebSettings({
+    url: raw,
+    username: env.RADTRACK_DICOMWEB_USERNAME,
+    password: env.RADTRACK_DICOMWEB_PASSWORD,
+    token: env.RADTRACK_DICOMWEB_TOKEN,
+    pollSeconds: env.RADTRACK_DICOMWEB_POLL_SECONDS,
+    modalities: env.RADTRACK_DICOMWEB_MODALITIES,
+    aeTitles: env.RADTRACK_DICOMWEB_AE_TITLES,
+    institutions: env.RADTRACK_DICOMWEB_INSTITUTIONS,
+  });
+}
+
+/** The same rules for the environment and the admin page; throws with a message naming the bad setting. */
+export function parseDicomwebSettings(raw: {
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  pollSeconds?: string;
+  modalities?: string;
+  aeTitles?: string;
+  institutions?: string;
+}): DicomwebConfig {
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw new Error(`RADTRACK_DICOMWEB_URL must be an http(s) URL, got "${raw.url}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`RADTRACK_DICOMWEB_URL must be an http(s) URL, got "${raw.url}"`);
+  }
+  if (url.username || url.password) {
+    throw new Error("RADTRACK_DICOMWEB_URL must not hold credentials: use RADTRACK_DICOMWEB_USERNAME/PASSWORD");
+  }
+  const username = raw.username || undefined;
+  const password = raw.password || undefined;
+  const token = raw.token || undefined;
+  if (Boolean(username) !== Boolean(password)) {
+    throw new Error("Set both RADTRACK_DICOMWEB_USERNAME and RADTRACK_DICOMWEB_PASSWORD, or neither");
+  }
+  if (username && token) throw new Error("Set RADTRACK_DICOMWEB_TOKEN or a username and password, not both");
+  const auth: DicomwebAuth = token
+    ? { kind: "bearer", token }
+    : username && password
+      ? { kind: "basic", username, password }
+      : { kind: "none" };
+  const modalities = list(raw.modalities).map((m) => m.toUpperCase());
+  const allowed = ["CR", "DX"];
+  const bad = modalities.find((m) => !allowed.includes(m));
+  if (bad) throw new Error(`RADTRACK_DICOMWEB_MODALITIES may name CR and DX only (chest radiographs), got "${bad}"`);
+  const aeTitles = list(raw.aeTitles);
+  const badAe = aeTitles.find((ae) => !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae));
+  if (badAe !== undefined) throw new Error(`RADTRACK_DICOMWEB_AE_TITLES: "${badAe}" is not an AE title`);
+  return {
+    url: url.toString().replace(/\/+$/, ""),
+    auth,
+    pollSeconds: intFromEnv("RADTRACK_DICOMWEB_POLL_SECONDS", 60, { RADTRACK_DICOMWEB_POLL_SECONDS: raw.pollSeconds }),
+    modalities: modalities.length ? modalities : allowed,
+    aeTitles,
+    institutions: list(raw.institutions),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): RadtrackConfig {
   const sharedDir = path.resolve(cwd, env.RADTRACK_SHARED_DIR ?? "../shared");
   const defaultCorpus = path.join(sharedDir, "data", "cxr");
@@ -112,6 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     corpusDir,
     sharedDir,
     storage: storageFromEnv(env),
+    patientScoping: scopingFromEnv(env),
+    breakGlassMinutes: intFromEnv("RADTRACK_BREAK_GLASS_MINUTES", 60, env),
+    dicomweb: dicomwebFromEnv(env),
+    pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
+    pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,
   };
 }
 

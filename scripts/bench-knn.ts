@@ -39,7 +39,7 @@ import { recallAtK, scanBlock, TopK } from "@/lib/neighbours/exact-topk";
 import { classOfSeverity } from "@/lib/reference/plan";
 import { readMetadata, imagePath } from "@/lib/reference/metadata";
 import { createProgressReporter } from "@/lib/reference/progress";
-import { decodeForIngest } from "@/lib/scans/ingest";
+import { decodeForIngest } from "@/lib/scans/pipeline";
 
 // ---------------------------------------------------------------------------------------------------------- options
 

@@ -5,7 +5,11 @@
 import http from "node:http";
 import next from "next";
 import { loadConfig } from "@/lib/config";
+// Imported up front, not when stopping: a signal to the process group also stops tsx's compiler service, so a module
+// loaded at shutdown could no longer be compiled.
+import { stopBulkWorker } from "@/lib/bulk/worker";
 import { stopJobQueue } from "@/lib/jobs/boss";
+import { stopDriftWorker } from "@/lib/timeline/drift-queue";
 
 const dev = process.argv.includes("--dev");
 const cfg = loadConfig();
@@ -55,11 +59,6 @@ async function stop() {
   server.closeIdleConnections();
   // The workers first (their timers query the database), then the queue; capped, so a stuck job cannot keep the
   // process (and the launcher, which stops the database after it) waiting.
-  // Imported here, not at the top: they load the embedding engine, which this wrapper otherwise never needs.
-  const [{ stopBulkWorker }, { stopDriftWorker }] = await Promise.all([
-    import("@/lib/bulk/worker"),
-    import("@/lib/timeline/drift-queue"),
-  ]);
   const stopped = Promise.allSettled([stopBulkWorker(), stopDriftWorker()]).then(() => stopJobQueue());
   await Promise.race([stopped.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 8_000).unref())]);
   process.exit(0);

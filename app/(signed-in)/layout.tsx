@@ -20,9 +20,11 @@ export default async function SignedInLayout({ children }: { children: React.Rea
           {actor.role === "admin" && (
             <>
               <Link href="/admin/users">Users</Link>
+              <Link href="/admin/teams">Care teams</Link>
               <Link href="/admin/bulk">Bulk upload</Link>
               <Link href="/admin/reference">Reference library</Link>
               <Link href="/admin/tokens">API tokens</Link>
+              <Link href="/admin/integration">PACS</Link>
               <Link href="/admin/status">Status</Link>
               <Link href="/admin/audit">Audit log</Link>
             </>

@@ -7,7 +7,7 @@ const JSON_LIMIT = 256 * 1024;
 /** Room for the multipart boundaries and the small text fields next to the file. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
 
-async function readCapped(request: Request, limit: number, tooLarge: () => ApiError): Promise<Buffer> {
+export async function readCapped(request: Request, limit: number, tooLarge: () => ApiError): Promise<Buffer> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   if (!request.body) return Buffer.alloc(0);

@@ -2,8 +2,9 @@
 // extra fields (fieldErrors, existingScanId). Known error types map to statuses here, in one place.
 import { UserFacingError } from "@/lib/errors";
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
+import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
-import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/ingest";
+import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 
 /** A refusal with a status of its own; `extra` is merged into the JSON body. */
 export class ApiError extends Error {
@@ -48,6 +49,12 @@ export function errorResponse(error: unknown): Response {
   }
   if (error instanceof ScanValidationError || error instanceof ScanRejectedError) {
     return jsonError(SCAN_ERROR_STATUS[error.code] ?? 400, error.message, { code: error.code });
+  }
+  if (error instanceof BreakGlassRequiredError) {
+    return jsonError(403, error.message, {
+      code: "break_glass_required",
+      breakGlass: `/api/v1/patients/${error.patientId}/break-glass`,
+    });
   }
   if (error instanceof UserFacingError) {
     return jsonError(400, error.message, error.fieldErrors ? { fieldErrors: error.fieldErrors } : {});

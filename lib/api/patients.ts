@@ -1,9 +1,12 @@
 // /api/v1/patients: find patients, create a patient and list a patient's scans, through the same action and services as the UI.
 import { z } from "zod";
 import { UserFacingError } from "@/lib/errors";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { lookupPatients, recordPatientSearch, recordPatientView } from "@/lib/patients/service";
 import { createPatientAction } from "@/lib/patients/actions";
 import type { CreatePatientInput } from "@/lib/patients/schemas";
+import { timeText } from "@/lib/scans/acquisition-date";
+import { TIMELINE_ORDER } from "@/lib/timeline/timeline";
 import { readJsonObject } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";
 import { prepareAction } from "./run-action";
@@ -36,6 +39,7 @@ export async function requirePatient(ctx: ApiContext, rawId: string | undefined)
   const id = requireUuid(rawId, "This patient");
   const patient = await ctx.db.patient.findUnique({ where: { id }, select: { id: true } });
   if (!patient) throw notFound("This patient");
+  await requirePatientAccess(ctx.db, ctx.actor, patient.id);
   return patient;
 }
 
@@ -43,8 +47,17 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
   const patient = await requirePatient(ctx, rawId);
   const scans = await ctx.db.scan.findMany({
     where: { patientId: patient.id },
-    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }, { id: "asc" }],
-    select: { id: true, acquiredAt: true, view: true, width: true, height: true, origin: true, createdAt: true },
+    orderBy: TIMELINE_ORDER,
+    select: {
+      id: true,
+      acquiredAt: true,
+      acquiredTime: true,
+      view: true,
+      width: true,
+      height: true,
+      origin: true,
+      createdAt: true,
+    },
   });
   // Reading a patient's record through the API is audited like opening the patient's page.
   await recordPatientView(ctx.db, patient.id, ctx, { via: "api", scans: scans.length });
@@ -53,6 +66,7 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
     scans: scans.map((s) => ({
       id: s.id,
       acquiredAt: s.acquiredAt?.toISOString() ?? null,
+      acquiredTime: timeText(s.acquiredTime),
       view: s.view,
       width: s.width,
       height: s.height,
@@ -104,7 +118,7 @@ export async function findPatientsFromApi(ctx: ApiContext): Promise<Response> {
     throw new ApiError(400, parsed.error.issues[0]?.message ?? "Invalid query.", { fieldErrors });
   }
   const { mrn, q, cursor, limit } = parsed.data;
-  const page = await lookupPatients(ctx.db, { mrn, q: q || undefined, after: cursor, limit });
+  const page = await lookupPatients(ctx.db, { mrn, q: q || undefined, after: cursor, limit }, ctx.actor);
   await recordPatientSearch(ctx.db, ctx, {
     via: "api",
     filtered: Boolean(mrn || q),

@@ -2,11 +2,12 @@
 // (same validation, roles, ingest and audit); images are only ever the re-encoded renditions, never the original.
 import { recordAudit } from "@/lib/audit/audit-log";
 import { detectFileType } from "@/lib/image/detect";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
 import { ensureHeatmap } from "@/lib/explain/heatmap";
 import { ensureFullRendition } from "@/lib/scans/full-rendition";
-import { scanStore } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
 import { ApiError, jsonResponse, notFound } from "./errors";
@@ -36,10 +37,22 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
   }
   const result = await runAction(
     uploadScanAction,
-    { patientId: patient.id, file, acquiredAt: formText(form, "acquiredAt"), view: formText(form, "view") },
+    {
+      patientId: patient.id,
+      file,
+      acquiredAt: formText(form, "acquiredAt"),
+      acquiredTime: formText(form, "acquiredTime"),
+      view: formText(form, "view"),
+    },
     ctx,
   );
-  return jsonResponse({ id: result.scanId, acquiredAt: result.acquiredAt, warnings: result.warnings }, 201, {
+  const body = {
+    id: result.scanId,
+    acquiredAt: result.acquiredAt,
+    acquiredTime: result.acquiredTime,
+    warnings: result.warnings,
+  };
+  return jsonResponse(body, 201, {
     Location: `/api/v1/scans/${result.scanId}/preview`,
   });
 }
@@ -52,6 +65,7 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   const id = requireUuid(rawScanId, "This scan");
   const scan = await ctx.db.scan.findUnique({ where: { id }, select: { id: true, storageKey: true, patientId: true } });
   if (!scan) throw notFound("This scan");
+  await requirePatientAccess(ctx.db, ctx.actor, scan.patientId);
   // Streamed from the store (a folder or a bucket) through the app: access control and the audit stay here, and the
   // store needs no public address.
   let image: BlobStream;
@@ -106,6 +120,7 @@ export async function scanHeatmap(ctx: ApiContext, rawScanId: string | undefined
     select: { id: true, storageKey: true, patientId: true, sha256: true },
   });
   if (!scan) throw notFound("This scan");
+  await requirePatientAccess(ctx.db, ctx.actor, scan.patientId);
   const store = scanStore();
   const record = await ensureHeatmap(ctx.db, store, scan);
   const png = await store.read(scan.storageKey, "heatmap.png");

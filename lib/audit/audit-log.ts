@@ -13,6 +13,13 @@ export const AUDIT_ACTIONS = [
   "patient.searched",
   "patient.created",
   "patient.updated",
+  "patient.break_glass",
+  "care_team.created",
+  "care_team.deleted",
+  "care_team.member_added",
+  "care_team.member_removed",
+  "care_team.patient_added",
+  "care_team.patient_removed",
   "user.created",
   "user.disabled",
   "user.enabled",
@@ -27,6 +34,11 @@ export const AUDIT_ACTIONS = [
   "model.activated",
   "bulk.submitted",
   "bulk.cancelled",
+  "dicomweb.received",
+  "dicomweb.confirmed",
+  "dicomweb.discarded",
+  "dicomweb.settings_changed",
+  "fhir.read",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -34,7 +46,7 @@ export interface AuditEventInput {
   action: AuditAction;
   actorId?: string | null;
   actorEmail?: string | null;
-  targetType?: "patient" | "user" | "scan" | "token" | "job" | null;
+  targetType?: "patient" | "user" | "scan" | "token" | "job" | "care_team" | null;
   targetId?: string | null;
   patientId?: string | null;
   ip?: string | null;

@@ -42,7 +42,8 @@ export function baseAuthConfig(): NextAuthConfig {
       },
       authorized({ auth, request }) {
         const path = request.nextUrl.pathname;
-        if (path === "/login" || path.startsWith("/api/")) return true;
+        // /api and /dicomweb authenticate each request themselves (bearer tokens).
+        if (path === "/login" || path.startsWith("/api/") || path.startsWith("/dicomweb/")) return true;
         if (!auth?.user) return false;
         if (path.startsWith("/admin") && auth.user.role !== "admin") {
           return Response.redirect(new URL("/forbidden", request.nextUrl));

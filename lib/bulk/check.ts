@@ -10,7 +10,9 @@ import type { Db } from "@/lib/db/client";
 import { formatBytes, ScanValidationError } from "@/lib/image";
 import { readDicomInfo } from "@/lib/image/dicom/info";
 import { parseDicomBytes } from "@/lib/image/dicom/parse";
+import type { DicomAcquisition } from "@/lib/image/types";
 import { patientFields } from "@/lib/patients/schemas";
+import { checkDicomAcquisition, dayProblem } from "@/lib/scans/acquisition-date";
 import { archiveKind, classifyFile, HEAD_BYTES } from "./file-kind";
 import type { BulkLimits } from "./limits";
 import { firstError, ManifestError, normaliseFileName, parseManifest, type ManifestRow } from "./manifest";
@@ -48,7 +50,7 @@ const MAX_INT = 2 ** 31 - 1;
 interface DicomFacts {
   patientId?: string;
   patientName?: string;
-  acquisitionDate?: string;
+  acquisition?: DicomAcquisition;
   viewPosition?: string;
 }
 
@@ -88,7 +90,7 @@ async function dicomFacts(file: string, limits: BulkLimits): Promise<DicomFacts>
   return {
     patientId: info.patientId,
     patientName: info.patientName,
-    acquisitionDate: info.acquisitionDate,
+    acquisition: info.acquisition,
     viewPosition: info.viewPosition,
   };
 }
@@ -274,7 +276,16 @@ export async function checkUpload(
       }
       item.mrn = parsed.data;
     }
-    item.acquiredAt ??= facts.acquisitionDate ?? null;
+    if (!item.acquiredAt && facts.acquisition) {
+      // The manifest's date is checked by the same rule when the manifest is read; the header's is checked here, so
+      // that a bad one fails this file alone.
+      const fromFile = checkDicomAcquisition(facts.acquisition);
+      if (!fromFile.ok) {
+        refuse(`${fromFile.problem} Give the date in a manifest row for this file.`);
+        continue;
+      }
+      item.acquiredAt = fromFile.day;
+    }
     item.view ??= facts.viewPosition?.slice(0, 40) ?? null;
     if (!item.mrn) {
       refuse(
@@ -292,8 +303,9 @@ export async function checkUpload(
       );
       continue;
     }
-    if (Date.parse(`${item.acquiredAt}T00:00:00Z`) > Date.now() + 86_400_000) {
-      refuse(`The acquisition date ${item.acquiredAt} is in the future.`);
+    const problem = dayProblem(item.acquiredAt);
+    if (problem) {
+      refuse(`The acquisition date ${item.acquiredAt}: ${problem}`);
       continue;
     }
   }

@@ -3,8 +3,8 @@
 // as a whole (no header, no `file` or `mrn` column) refuses the upload.
 import { SCAN_VIEWS } from "@/lib/domain";
 import { patientFields } from "@/lib/patients/schemas";
-import { isoDay } from "@/lib/scans/schemas";
-import { CsvError, parseCsv } from "./csv";
+import { isoDay } from "@/lib/scans/acquisition-date";
+import { CsvError, parseCsv } from "@/lib/csv";
 
 export interface ManifestRow {
   /** Line in the CSV file (1 = header). */

@@ -4,13 +4,14 @@ import type { ActionContext } from "@/lib/actions/define-action";
 import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import { config } from "@/lib/config";
+import { csvLine } from "@/lib/csv";
 import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { formatBytes } from "@/lib/image";
+import { insertPatient } from "@/lib/patients/service";
 import { blobStoreAt } from "@/lib/storage";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { checkUpload, type StagedUpload } from "./check";
-import { csvLine } from "./csv";
 import { BULK_JOB_TYPE, finishJob, itemCounts, type ItemCounts } from "./finish";
 import { acquireLease, leaseIsFree, releaseLease } from "./lease";
 import { bulkLimits } from "./limits";
@@ -193,29 +194,51 @@ export async function checkDraft(
     await removeJobFiles(dataDir, blobStoreAt(options.dataDir), jobId);
     throw new UserFacingError("The files could not be written to storage. Nothing was stored; upload them again.");
   }
-  for (let i = 0; i < outcome.items.length; i += 500) {
-    await db.bulkItem.createMany({
-      data: outcome.items.slice(i, i + 500).map((item) => ({
-        jobId,
-        seq: item.seq,
-        file: item.file,
-        bytes: item.bytes,
-        sha256: item.sha256,
-        format: item.format,
-        mrn: item.mrn,
-        patientName: item.patientName,
-        patientId: item.patientId,
-        acquiredAt: item.acquiredAt ? new Date(`${item.acquiredAt}T00:00:00Z`) : null,
-        view: item.view,
-        status: item.status,
-        reason: item.reason,
-      })),
+  try {
+    // The rows and the phase commit together: a draft is never left "checking" with half its rows.
+    await db.$transaction(
+      async (tx) => {
+        for (let i = 0; i < outcome.items.length; i += 500) {
+          await tx.bulkItem.createMany({
+            data: outcome.items.slice(i, i + 500).map((item) => ({
+              jobId,
+              seq: item.seq,
+              file: item.file,
+              bytes: item.bytes,
+              sha256: item.sha256,
+              format: item.format,
+              mrn: item.mrn,
+              patientName: item.patientName,
+              patientId: item.patientId,
+              acquiredAt: item.acquiredAt ? new Date(`${item.acquiredAt}T00:00:00Z`) : null,
+              view: item.view,
+              status: item.status,
+              reason: item.reason,
+            })),
+          });
+        }
+        await tx.job.update({
+          where: { id: jobId },
+          data: { payload: { ...payload, phase: "checked" } as unknown as Prisma.InputJsonObject },
+        });
+      },
+      { maxWait: 30_000, timeout: 120_000 },
+    );
+  } catch (error) {
+    // Whatever went wrong, the job ends with a reason instead of blocking every later upload until the daily sweep.
+    console.error(`bulk job ${jobId}: the check results could not be recorded:`, (error as Error).name);
+    await db.job.update({
+      where: { id: jobId },
+      data: {
+        status: "failed",
+        error: "The check results could not be recorded; nothing was stored.",
+        finishedAt: new Date(),
+        payload: { ...payload, phase: "refused" } as unknown as Prisma.InputJsonObject,
+      },
     });
+    await removeJobFiles(dataDir, blobStoreAt(options.dataDir), jobId);
+    throw new UserFacingError("The check results could not be recorded. Nothing was stored; upload the files again.");
   }
-  await db.job.update({
-    where: { id: jobId },
-    data: { payload: { ...payload, phase: "checked" } as unknown as Prisma.InputJsonObject },
-  });
   return { refused: false, counts: await itemCounts(db, jobId) };
 }
 
@@ -266,22 +289,15 @@ export async function submitJob(
       let patientsCreated = 0;
       if (input.createPatients) {
         for (const m of missing) {
-          let patient = await tx.patient.findUnique({ where: { mrn: m.mrn } });
+          let patient: { id: string } | null = await tx.patient.findUnique({ where: { mrn: m.mrn } });
           if (!patient) {
-            patient = await tx.patient.create({
-              data: { mrn: m.mrn, name: m.name ?? `Unnamed (MRN ${m.mrn})`, sex: "unknown" },
-            });
+            patient = await insertPatient(
+              tx,
+              { mrn: m.mrn, name: m.name ?? `Unnamed (MRN ${m.mrn})`, sex: "unknown", notes: "" },
+              ctx,
+              { via: "bulk", job: input.jobId },
+            );
             patientsCreated++;
-            await recordAudit(tx, {
-              action: "patient.created",
-              actorId: ctx.actor.id,
-              actorEmail: ctx.actor.email,
-              targetType: "patient",
-              targetId: patient.id,
-              patientId: patient.id,
-              ip: ctx.ip,
-              details: { via: "bulk", job: input.jobId },
-            });
           }
           await tx.bulkItem.updateMany({
             where: { jobId: input.jobId, status: "needs_patient", mrn: m.mrn },

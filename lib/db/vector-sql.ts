@@ -233,16 +233,6 @@ export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
   }
 }
 
-export async function insertEmbedding(
-  db: Sql,
-  row: { scanId: string; modelId: string; vector: Float32Array },
-): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector")
-    VALUES (gen_random_uuid(), ${row.scanId}::uuid, ${row.modelId}, ${vectorText(row.vector)}::vector)
-    ON CONFLICT ("scan_id", "model_id") DO NOTHING`;
-}
-
 /**
  * Many vectors of one model in one statement (reference import, benchmarks). Rows that already have a vector for
  * this model are left alone. Returns the number inserted.

@@ -2,6 +2,7 @@
 // beside it as <id>.jpg. The evaluation needs only a few columns; any folder that has them can be evaluated.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { parseCsv } from "@/lib/csv";
 import { isReferenceClass, type ReferenceClass } from "@/lib/domain";
 
 export interface EvalRow {
@@ -26,50 +27,6 @@ export interface EvalCorpus {
   skipped: { id: string; reason: string }[];
 }
 
-/** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  let any = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const endRecord = () => {
-    fields.push(field);
-    if (any || fields.length > 1 || field !== "") records.push(fields);
-    fields = [];
-    field = "";
-    any = false;
-  };
-  for (; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') {
-      quoted = true;
-      any = true;
-    } else if (ch === ",") {
-      fields.push(field);
-      field = "";
-      any = true;
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      endRecord();
-    } else {
-      field += ch;
-      any = true;
-    }
-  }
-  if (quoted) throw new Error("metadata.csv: a quoted field is not closed");
-  if (any || field !== "" || fields.length > 0) endRecord();
-  return records;
-}
-
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const LINKED = /also filed as ((?:cohen|mhh|nih|ped):[A-Za-z0-9_.-]+)/g;
 
@@ -86,7 +43,7 @@ export interface ReadOptions {
 }
 
 export function parseEvalCorpus(csv: string, dir: string, options: ReadOptions = {}): EvalCorpus {
-  const [header, ...records] = parseCsv(csv);
+  const [header, ...records] = parseCsv(csv).map((r) => r.fields);
   if (!header) throw new Error(`${path.join(dir, "metadata.csv")} is empty`);
   const col = new Map(header.map((name, i) => [name.trim(), i]));
   for (const required of ["id", "source", "patient_id", "severity"]) {

@@ -192,7 +192,7 @@ describe("decodeScan: DICOM transfer syntaxes (8-bit MONOCHROME2, DCMTK from cor
       photometric: "MONOCHROME2",
       patientId: "MRN-123",
       patientName: "DOE^JANE",
-      acquisitionDate: "2024-03-02", // no AcquisitionDate: ContentDate wins over StudyDate
+      acquisition: { tag: "ContentDate", date: "20240302" }, // no AcquisitionDate: ContentDate wins over StudyDate
       viewPosition: "PA",
       modality: "CR",
       hadPreamble: false,
@@ -233,7 +233,7 @@ describe("decodeScan: 16-bit signed MONOCHROME1 with rescale and window (DCMTK d
     expect(scan.dicom).toMatchObject({
       patientName: "Müller^Jürgen",
       patientId: "P-0042",
-      acquisitionDate: "2024-01-07",
+      acquisition: { tag: "AcquisitionDate", date: "20240107" },
       viewPosition: "AP",
       modality: "DX",
       photometric: "MONOCHROME1",

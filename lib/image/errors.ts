@@ -13,7 +13,8 @@ export type ScanErrorCode =
   | "multi_frame"
   | "unsupported_transfer_syntax"
   | "unsupported_pixel_format"
-  | "no_signal";
+  | "no_signal"
+  | "bad_date";
 
 export class ScanValidationError extends Error {
   override readonly name = "ScanValidationError";

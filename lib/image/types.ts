@@ -15,6 +15,16 @@ export const DEFAULT_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxPixels: 50_000_000,
 });
 
+/** The date tags a DICOM file may carry, in the order that decides which one says when the film was taken. */
+export type DicomDateTag = "AcquisitionDate" | "ContentDate" | "StudyDate";
+
+/** The first date tag a file carries, as written, with the time tag that goes with it (AcquisitionTime, ...). */
+export interface DicomAcquisition {
+  tag: DicomDateTag;
+  date: string;
+  time?: string;
+}
+
 export interface DicomInfo {
   transferSyntaxUid: string;
   transferSyntaxName: string;
@@ -22,8 +32,8 @@ export interface DicomInfo {
   patientId?: string;
   /** As stored (DICOM person name: components separated by "^"). */
   patientName?: string;
-  /** ISO yyyy-mm-dd from AcquisitionDate, else ContentDate, else StudyDate. */
-  acquisitionDate?: string;
+  /** AcquisitionDate, else ContentDate, else StudyDate, as written, with its time tag (unchecked). */
+  acquisition?: DicomAcquisition;
   viewPosition?: string;
   modality?: string;
   /**

@@ -8,6 +8,7 @@ import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { findNeighbours } from "./find";
@@ -73,6 +74,7 @@ export async function neighboursOfScan(
   if (!scanIdSchema.safeParse(scanId).success) throw new ScanNotFoundError();
   const scan = await db.scan.findUnique({ where: { id: scanId }, select: { id: true, patientId: true, sha256: true } });
   if (!scan) throw new ScanNotFoundError();
+  await requirePatientAccess(db, ctx.actor, scan.patientId);
 
   const model = options.model ?? (await activeModel(db));
   const rows = await findNeighbours(db, scan, model, { k, classes });

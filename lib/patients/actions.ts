@@ -3,6 +3,7 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
+import { breakGlass, breakGlassInput } from "./access";
 import { createPatientInput, updatePatientInput } from "./schemas";
 import { createPatient, updatePatient } from "./service";
 
@@ -24,5 +25,15 @@ export const updatePatientAction = serverAction(
     input: updatePatientInput,
     handler: (input, ctx) => updatePatient(db(), input, ctx),
     // As for creation: the form goes on to the patient's page, rendered (and audited) once.
+  }),
+);
+
+export const breakGlassAction = serverAction(
+  defineAction({
+    name: "patients.breakGlass",
+    roles: ["admin", "clinician"],
+    input: breakGlassInput,
+    handler: (input, ctx) => breakGlass(db(), input, ctx),
+    revalidate: (input) => [`/patients/${input.patientId}`],
   }),
 );

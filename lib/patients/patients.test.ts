@@ -49,9 +49,9 @@ describe("patients", () => {
 
   it("finds patients by MRN or name, case-insensitively", async () => {
     await createPatient(t.db, createPatientInput.parse({ mrn: "FIND-77", name: "Zelda Quince", sex: "female" }), ctx);
-    expect((await searchPatients(t.db, { q: "find-7" })).patients.map((p) => p.mrn)).toEqual(["FIND-77"]);
-    expect((await searchPatients(t.db, { q: "QUINCE" })).patients.map((p) => p.mrn)).toEqual(["FIND-77"]);
-    expect((await searchPatients(t.db, { q: "no such person" })).total).toBe(0);
+    expect((await searchPatients(t.db, { q: "find-7" }, ctx.actor)).patients.map((p) => p.mrn)).toEqual(["FIND-77"]);
+    expect((await searchPatients(t.db, { q: "QUINCE" }, ctx.actor)).patients.map((p) => p.mrn)).toEqual(["FIND-77"]);
+    expect((await searchPatients(t.db, { q: "no such person" }, ctx.actor)).total).toBe(0);
   });
 
   it("returns null for an unknown patient without auditing a view", async () => {

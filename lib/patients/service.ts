@@ -5,6 +5,8 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
+import type { Actor } from "@/lib/auth/actor";
+import { accessPolicy, requirePatientAccess, visiblePatients } from "./access";
 import type { CreatePatientInput, UpdatePatientInput } from "./schemas";
 
 function duplicateMrn(mrn: string): UserFacingError {
@@ -13,29 +15,52 @@ function duplicateMrn(mrn: string): UserFacingError {
   });
 }
 
+/**
+ * Under care-team scoping a clinician's new patient joins the clinician's own teams, so that it does not vanish
+ * from their list the moment it is created. Admins assign teams on /admin/teams.
+ */
+async function joinCreatorsTeams(tx: Prisma.TransactionClient, patientId: string, actor: Actor) {
+  if (accessPolicy().scoping !== "care-team" || actor.role === "admin") return;
+  const teams = await tx.careTeamMember.findMany({ where: { userId: actor.id }, select: { teamId: true } });
+  if (teams.length) await tx.careTeamPatient.createMany({ data: teams.map((t) => ({ teamId: t.teamId, patientId })) });
+}
+
+/**
+ * A new patient, its care teams and its patient.created event, inside the caller's transaction (a bulk job creates
+ * patients together with its own rows). `details` says where the record came from (ids only).
+ */
+export async function insertPatient(
+  tx: Prisma.TransactionClient,
+  input: CreatePatientInput,
+  ctx: ActionContext,
+  details?: Prisma.InputJsonObject,
+): Promise<{ id: string }> {
+  const patient = await tx.patient.create({
+    data: {
+      mrn: input.mrn,
+      name: input.name,
+      sex: input.sex,
+      birthYear: input.birthYear ?? null,
+      notes: input.notes,
+    },
+  });
+  await joinCreatorsTeams(tx, patient.id, ctx.actor);
+  await recordAudit(tx, {
+    action: "patient.created",
+    actorId: ctx.actor.id,
+    actorEmail: ctx.actor.email,
+    targetType: "patient",
+    targetId: patient.id,
+    patientId: patient.id,
+    ip: ctx.ip,
+    details,
+  });
+  return { id: patient.id };
+}
+
 export async function createPatient(db: Db, input: CreatePatientInput, ctx: ActionContext) {
   try {
-    return await db.$transaction(async (tx) => {
-      const patient = await tx.patient.create({
-        data: {
-          mrn: input.mrn,
-          name: input.name,
-          sex: input.sex,
-          birthYear: input.birthYear ?? null,
-          notes: input.notes,
-        },
-      });
-      await recordAudit(tx, {
-        action: "patient.created",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
-        targetType: "patient",
-        targetId: patient.id,
-        patientId: patient.id,
-        ip: ctx.ip,
-      });
-      return { id: patient.id };
-    });
+    return await db.$transaction((tx) => insertPatient(tx, input, ctx));
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateMrn(input.mrn);
     throw error;
@@ -43,6 +68,7 @@ export async function createPatient(db: Db, input: CreatePatientInput, ctx: Acti
 }
 
 export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: ActionContext) {
+  await requirePatientAccess(db, ctx.actor, input.id);
   try {
     return await db.$transaction(async (tx) => {
       const before = await tx.patient.findUnique({ where: { id: input.id } });
@@ -107,11 +133,12 @@ function orderFor(sort: PatientSort | undefined) {
   }
 }
 
-export async function searchPatients(db: Db, search: PatientSearch) {
+export async function searchPatients(db: Db, search: PatientSearch, viewer: Actor) {
   const q = search.q?.trim() ?? "";
   const pageSize = Math.min(Math.max(search.pageSize ?? 25, 1), 100);
   const page = Math.max(search.page ?? 1, 1);
-  const where = {
+  const where: Prisma.PatientWhereInput = {
+    ...visiblePatients(viewer),
     ...(q
       ? {
           OR: [
@@ -172,11 +199,12 @@ export interface PatientLookup {
 }
 
 /** A page of patients in MRN order, for scripts: one more row than asked tells whether a next page exists. */
-export async function lookupPatients(db: Db, lookup: PatientLookup) {
+export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Actor) {
   const q = lookup.q?.trim() ?? "";
   const rows = await db.patient.findMany({
     where: {
       AND: [
+        visiblePatients(viewer),
         lookup.mrn ? { mrn: { equals: lookup.mrn, mode: "insensitive" as const } } : {},
         q
           ? {
@@ -243,10 +271,14 @@ export function recordPatientView(db: Db, patientId: string, ctx: ActionContext,
   });
 }
 
-/** Loads a patient for display and records that this user looked at it. */
+/**
+ * Loads a patient for display and records that this user looked at it. Throws BreakGlassRequiredError for a patient
+ * outside a scoped clinician's care teams (lib/patients/access.ts).
+ */
 export async function openPatient(db: Db, id: string, ctx: ActionContext) {
   const patient = await db.patient.findUnique({ where: { id } });
   if (!patient) return null;
+  await requirePatientAccess(db, ctx.actor, patient.id);
   await recordPatientView(db, patient.id, ctx);
   return patient;
 }

@@ -1,45 +1,42 @@
-// One batch of the reference import, in two halves that the pipeline overlaps across batches:
-//   prepare: read the files, drop duplicates, decode, then embed while the renditions are encoded (sharp works on
-//            libuv threads, so its encoding overlaps inference) - nothing is written yet;
-//   write:   store the renditions and record scans, labels and vectors in one transaction.
+// One batch of the reference import, in the two halves of the ingest pipeline (lib/scans/pipeline.ts), which the
+// import overlaps across batches:
+//   prepare: read the files, look up (drop duplicates), then the pipeline's decode, embed and gate - nothing is
+//            written yet;
+//   write:   the pipeline's store and record: scans, labels and vectors in one transaction.
 // A film refused on the way (unreadable, not an image, a duplicate) becomes a skipped row; a failed write removes
 // the files it added and throws.
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import type { Db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
 import { insertEmbeddings } from "@/lib/db/vector-sql";
 import type { ReferenceClass } from "@/lib/domain";
-import { embedImage, embedImages } from "@/lib/embedding";
-import { makePreview, makeThumbnail, type DecodedScan } from "@/lib/image";
 import type { ActiveModel } from "@/lib/scans/active-model";
-import { decodeForIngest, sha256Of } from "@/lib/scans/ingest";
+import {
+  prepareFilms,
+  sha256Of,
+  stepTimer,
+  writeFilms,
+  type FilmIn,
+  type PreparedFilm,
+  type StepTimings,
+  type StoredFilm,
+} from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { imagePath, type CorpusRow } from "./metadata";
 import { SKIP_REASONS, type PlannedRow, type SkippedRow } from "./plan";
 
 /** Milliseconds each step kept busy, summed over batches (steps of different batches overlap). */
-export type ImportTimings = Record<string, number>;
+export type ImportTimings = StepTimings;
 
-interface Candidate {
-  planned: PlannedRow;
-  bytes: Buffer;
-  sha256: string;
-  /** Set when the library already holds this film but without a vector of the active model. */
-  existingScanId?: string;
-}
+/** A corpus film through the pipeline: `meta` is its planned row. */
+type Candidate = FilmIn<PlannedRow>;
 
-/** A film ready to be written. The decoded pixels are dropped once embedded and rendered. */
-export interface PreparedFilm extends Candidate {
-  width: number;
-  height: number;
-  vector: Float32Array;
-  /** Absent for a backfill (the film's files are stored already). */
-  renditions?: { preview: Buffer; thumbnail: Buffer };
-}
+export type ReferenceFilm = PreparedFilm<PlannedRow>;
 
 export interface PreparedBatch {
-  films: PreparedFilm[];
+  films: ReferenceFilm[];
   skipped: SkippedRow[];
 }
 
@@ -71,20 +68,12 @@ function isSkip(value: object): value is SkippedRow {
   return "reason" in value;
 }
 
-async function timed<T>(timings: ImportTimings | undefined, step: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await work();
-  } finally {
-    if (timings) timings[step] = (timings[step] ?? 0) + performance.now() - started;
-  }
-}
-
+/** The corpus is this import's image source: one file per planned row. */
 async function readCandidate(dir: string, planned: PlannedRow): Promise<Candidate | SkippedRow> {
   const { row } = planned;
   try {
     const bytes = await readFile(imagePath(dir, row.id));
-    return { planned, bytes, sha256: sha256Of(bytes) };
+    return { meta: planned, bytes, sha256: sha256Of(bytes) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
@@ -96,14 +85,9 @@ async function readCandidate(dir: string, planned: PlannedRow): Promise<Candidat
   }
 }
 
-function invalid(candidate: Candidate, error: unknown): SkippedRow {
-  const { row } = candidate.planned;
-  return { id: row.id, line: row.line, reason: SKIP_REASONS.invalidImage, detail: errorText(error) };
-}
-
 /**
- * Keeps the films still to import: a row already in the library (by source and id) comes back to get its missing
- * vector; the same bytes as a stored reference scan or as an earlier row of this run are a duplicate.
+ * Look up: keeps the films still to import. A row already in the library (by source and id) comes back to get its
+ * missing vector; the same bytes as a stored reference scan or as an earlier row of this run are a duplicate.
  */
 async function dropDuplicates(
   ctx: BatchContext,
@@ -123,7 +107,7 @@ async function dropDuplicates(
   // Synchronous from here: two batches in flight cannot both claim the same bytes.
   const fresh: Candidate[] = [];
   for (const c of candidates) {
-    const { row } = c.planned;
+    const { row } = c.meta;
     const own = ctx.bySource.get(sourceKey(row.source, row.id));
     const same = stored.get(c.sha256);
     if (own) {
@@ -146,17 +130,9 @@ async function dropDuplicates(
   return fresh;
 }
 
-/** One embedding call for the batch; if the session refuses it, each film alone, to find the culprit. */
-async function embedAll(images: readonly DecodedScan[]): Promise<(Float32Array | Error)[]> {
-  try {
-    return await embedImages(images);
-  } catch {
-    return Promise.all(images.map((image) => embedImage(image).catch((error: unknown) => new Error(errorText(error)))));
-  }
-}
-
-/** Reads, checks, decodes, embeds and renders one batch. Writes nothing. */
+/** Reads, looks up, decodes, embeds and renders one batch. Writes nothing. */
 export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow[]): Promise<PreparedBatch> {
+  const time = stepTimer(ctx.timings);
   // Taken before the first await, so the claiming order is the order prepareBatch was called in.
   const earlierClaimed = ctx.claimed;
   let claimDone!: () => void;
@@ -164,57 +140,23 @@ export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow
   const skipped: SkippedRow[] = [];
   let fresh: Candidate[];
   try {
-    const read = await timed(ctx.timings, "read", () =>
-      Promise.all(batch.map((planned) => readCandidate(ctx.corpusDir, planned))),
-    );
+    const read = await time("read", () => Promise.all(batch.map((planned) => readCandidate(ctx.corpusDir, planned))));
     const candidates: Candidate[] = [];
     for (const item of read) {
       if (isSkip(item)) skipped.push(item);
       else candidates.push(item);
     }
-    fresh = await timed(ctx.timings, "lookup", () => dropDuplicates(ctx, candidates, skipped, earlierClaimed));
+    fresh = await time("lookup", () => dropDuplicates(ctx, candidates, skipped, earlierClaimed));
   } finally {
     claimDone();
   }
 
-  const decoded = await timed(ctx.timings, "decode", () =>
-    Promise.all(
-      fresh.map(async (c) => {
-        try {
-          return { c, image: await decodeForIngest(c.bytes) };
-        } catch (error) {
-          return invalid(c, error);
-        }
-      }),
-    ),
-  );
-  const ok = decoded.filter((d): d is { c: Candidate; image: DecodedScan } => !isSkip(d));
-  const [vectors, renditions] = await Promise.all([
-    timed(ctx.timings, "embed", () => embedAll(ok.map((d) => d.image))),
-    timed(ctx.timings, "renditions", () =>
-      Promise.all(
-        ok.map(async ({ c, image }) => {
-          if (c.existingScanId) return undefined;
-          const [preview, thumbnail] = await Promise.all([makePreview(image), makeThumbnail(image)]);
-          return { preview, thumbnail };
-        }),
-      ),
-    ),
-  ]);
-
-  const films: PreparedFilm[] = [];
-  const done = new Map(ok.map((d, i) => [d.c, i]));
-  for (const d of decoded) {
-    if (isSkip(d)) {
-      skipped.push(d);
-      continue;
-    }
-    const i = done.get(d.c)!;
-    const vector = vectors[i]!;
-    if (vector instanceof Error) skipped.push(invalid(d.c, vector));
-    else films.push({ ...d.c, width: d.image.width, height: d.image.height, vector, renditions: renditions[i] });
+  const prepared = await prepareFilms(fresh, { timings: ctx.timings });
+  for (const { index, error } of prepared.refused) {
+    const { row } = fresh[index]!.meta;
+    skipped.push({ id: row.id, line: row.line, reason: SKIP_REASONS.invalidImage, detail: errorText(error) });
   }
-  return { films, skipped };
+  return { films: prepared.films, skipped };
 }
 
 function labelOf(row: CorpusRow, cls: ReferenceClass) {
@@ -232,67 +174,61 @@ function labelOf(row: CorpusRow, cls: ReferenceClass) {
   };
 }
 
+/** Record: scans and labels of the new films, vectors of all (a backfill gets its vector only). */
+async function recordReferences(
+  tx: Prisma.TransactionClient,
+  films: readonly StoredFilm<PlannedRow>[],
+  model: ActiveModel,
+  ctx: PublicActionContext | undefined,
+): Promise<string[]> {
+  const ids = films.map((f) => f.existingScanId ?? randomUUID());
+  const newRows = films.flatMap((f, i) => (f.existingScanId ? [] : [{ f, id: ids[i]! }]));
+  if (newRows.length > 0) {
+    await tx.scan.createMany({
+      data: newRows.map(({ f, id }) => ({
+        id,
+        patientId: null,
+        acquiredAt: null,
+        view: f.meta.row.view,
+        sha256: f.sha256,
+        storageKey: f.storageKey!,
+        width: f.image.width,
+        height: f.image.height,
+        origin: "reference" as const,
+        uploadedBy: ctx?.actor?.id ?? null,
+      })),
+    });
+    await tx.referenceLabel.createMany({
+      data: newRows.map(({ f, id }) => ({ scanId: id, ...labelOf(f.meta.row, f.meta.class) })),
+    });
+  }
+  await insertEmbeddings(
+    tx,
+    model,
+    films.map((f, i) => ({ scanId: ids[i]!, vector: f.vector })),
+  );
+  return ids;
+}
+
 /**
  * Stores the renditions, then writes scans, labels and vectors of one batch in one transaction. If the transaction
- * fails, the folders this batch created (and no other scan uses) are removed again.
+ * fails, the files this batch created (and no other scan uses) are removed again and the error is thrown.
  */
 export async function writeBatch(
   db: Db,
   store: ScanStore,
   model: ActiveModel,
-  films: readonly PreparedFilm[],
+  films: readonly ReferenceFilm[],
   ctx: PublicActionContext | undefined,
   timings?: ImportTimings,
-): Promise<{ newRows: PreparedFilm[]; backfilled: number }> {
-  const newRows = films.filter((p) => !p.existingScanId);
-  const backfill = films.filter((p) => p.existingScanId);
-  if (films.length === 0) return { newRows: [], backfilled: 0 };
-  const files = await timed(timings, "store", () =>
-    Promise.all(
-      newRows.map((p) =>
-        store.put(p.sha256, { original: p.bytes, preview: p.renditions!.preview, thumbnail: p.renditions!.thumbnail }),
-      ),
-    ),
-  );
-  const ids = newRows.map(() => randomUUID());
-  try {
-    await timed(timings, "database", () =>
-      db.$transaction(
-        async (tx) => {
-          if (newRows.length > 0) {
-            await tx.scan.createMany({
-              data: newRows.map((p, i) => ({
-                id: ids[i]!,
-                patientId: null,
-                acquiredAt: null,
-                view: p.planned.row.view,
-                sha256: p.sha256,
-                storageKey: files[i]!.key,
-                width: p.width,
-                height: p.height,
-                origin: "reference" as const,
-                uploadedBy: ctx?.actor?.id ?? null,
-              })),
-            });
-            await tx.referenceLabel.createMany({
-              data: newRows.map((p, i) => ({ scanId: ids[i]!, ...labelOf(p.planned.row, p.planned.class) })),
-            });
-          }
-          await insertEmbeddings(tx, model, [
-            ...newRows.map((p, i) => ({ scanId: ids[i]!, vector: p.vector })),
-            ...backfill.map((p) => ({ scanId: p.existingScanId!, vector: p.vector })),
-          ]);
-        },
-        { timeout: 120_000, maxWait: 60_000 },
-      ),
-    );
-  } catch (error) {
-    for (const file of files) {
-      if (file.created && !(await db.scan.findFirst({ where: { storageKey: file.key }, select: { id: true } }))) {
-        await store.remove(file.key);
-      }
-    }
-    throw error;
-  }
-  return { newRows, backfilled: backfill.length };
+): Promise<{ newRows: ReferenceFilm[]; backfilled: number }> {
+  await writeFilms(films, {
+    db,
+    store,
+    record: (tx, stored) => recordReferences(tx, stored, model, ctx),
+    onBatchFailure: "throw",
+    timings,
+  });
+  const newRows = films.filter((f) => !f.existingScanId);
+  return { newRows, backfilled: films.length - newRows.length };
 }

@@ -10,7 +10,7 @@ import type { Db } from "@/lib/db/client";
 import { analyzeVectorTables, createModelIndexes, dropModelIndexes, hasAllModelIndexes } from "@/lib/db/vector-sql";
 import { classMix, type ReferenceClass } from "@/lib/domain";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
-import { scanStore } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { selectDemoPatients } from "./demo-selection";
 import { prepareBatch, sourceKey, writeBatch, type BatchContext, type ImportTimings } from "./import-batch";
@@ -201,7 +201,7 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
       consume: async (prepared, batch) => {
         skipped.push(...prepared.skipped);
         const added = await writeBatch(db, store, model, prepared.films, options.ctx, options.timings);
-        for (const p of added.newRows) byClass[p.planned.class]++;
+        for (const p of added.newRows) byClass[p.meta.class]++;
         progress.imported += added.newRows.length;
         vectorsAdded += added.backfilled;
         alreadyPresent += added.backfilled;

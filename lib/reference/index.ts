@@ -1,4 +1,3 @@
-export { parseCsv, parseCsvWithHeader, formatCsvRecord, CsvError, type CsvRecord } from "./csv";
 export { readMetadata, parseMetadata, imagePath, type CorpusRow, type CorpusMetadata } from "./metadata";
 export { personKeys } from "./persons";
 export { selectDemoPatients, DEFAULT_DEMO_PATIENTS, type DemoPatientPlan, type DemoSelection } from "./demo-selection";

@@ -2,7 +2,7 @@
 // <id>.jpg. This module turns the CSV into typed rows and nothing else; what to import is decided in plan.ts.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseCsvWithHeader } from "./csv";
+import { parseCsvWithHeader } from "@/lib/csv";
 
 export interface CorpusRow {
   /** Corpus id; the image is `<id>.jpg`. */

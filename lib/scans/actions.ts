@@ -3,7 +3,9 @@
 import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
+import { requirePatientAccess } from "@/lib/patients/access";
 import { patientTimeline } from "@/lib/timeline/timeline";
+import { dayDate, timeText } from "./acquisition-date";
 import { ingestScan } from "./ingest";
 import { uploadScanInput } from "./schemas";
 
@@ -13,13 +15,15 @@ export const uploadScanAction = serverAction(
     roles: ["admin", "clinician"],
     input: uploadScanInput,
     handler: async (input, ctx) => {
+      await requirePatientAccess(db(), ctx.actor, input.patientId);
       const result = await ingestScan(
         db(),
         {
           patientId: input.patientId,
           bytes: Buffer.from(await input.file.arrayBuffer()),
           origin: "upload",
-          acquiredAt: input.acquiredAt ? new Date(`${input.acquiredAt}T00:00:00Z`) : undefined,
+          acquiredAt: input.acquiredAt ? dayDate(input.acquiredAt) : undefined,
+          acquiredTime: input.acquiredTime,
           view: input.view,
           fileName: input.file.name,
         },
@@ -29,7 +33,12 @@ export const uploadScanAction = serverAction(
       await patientTimeline(db(), input.patientId).catch((error: unknown) => {
         console.error("drift refresh after upload failed:", (error as Error).name);
       });
-      return { scanId: result.scanId, acquiredAt: result.acquiredAt.toISOString(), warnings: result.warnings };
+      return {
+        scanId: result.scanId,
+        acquiredAt: result.acquiredAt.toISOString(),
+        acquiredTime: timeText(result.acquiredTime),
+        warnings: result.warnings,
+      };
     },
     // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the
     // form sits on once more inside the action's answer (auditing patient.viewed and neighbours.viewed a second

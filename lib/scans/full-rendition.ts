@@ -1,9 +1,8 @@
-// The viewer's large rendition (longest side 2048 px, re-encoded, no metadata). Made from the decoded pixels right
-// after an upload is stored, without holding up the upload's answer; scans stored before it existed (or by the bulk
-// and reference imports) get it on first request, from their original.
+// The viewer's large rendition (longest side 2048 px, re-encoded, no metadata), made from the stored original: right
+// after a single upload is stored (without holding up its answer), and on first request for every other scan (older
+// scans, bulk and reference imports): the backfill.
 import { decodeScan, makeFullRendition } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import type { DecodedScan } from "@/lib/image";
 
 // One making per key at a time within this process: two viewers opening the same old scan decode it once.
 const inFlight = new Map<string, Promise<void>>();
@@ -14,14 +13,6 @@ function once(key: string, make: () => Promise<void>): Promise<void> {
   const p = make().finally(() => inFlight.delete(key));
   inFlight.set(key, p);
   return p;
-}
-
-/** After an upload: the rendition from the pixels already decoded. */
-export function keepFullRendition(store: ScanStore, key: string, decoded: DecodedScan): Promise<void> {
-  return once(key, async () => {
-    if (await store.hasRendition(key, "full.jpg")) return;
-    await store.putLater(key, "full.jpg", await makeFullRendition(decoded));
-  });
 }
 
 /** Before serving: makes the rendition from the stored original when it is not there yet (a backfill). */

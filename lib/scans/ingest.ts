@@ -1,35 +1,44 @@
-// One scan in: validate and decode, embed, store the renditions, then record scan + vector + audit in one
-// transaction. All or nothing: a failure at any step leaves no row and no file that this call created.
-import { createHash, randomUUID } from "node:crypto";
-import { type PublicActionContext } from "@/lib/actions/define-action";
-import { UserFacingError } from "@/lib/errors";
-import { recordAudit } from "@/lib/audit/audit-log";
-import { uploadLimits } from "@/lib/config";
+// Patients' films in: uploads, the API and bulk jobs. The steps are the shared pipeline's (pipeline.ts); this module
+// is its patient-side hooks: look up (the patient exists, the image is not already stored for them) and record (scan,
+// vector and scan.uploaded audit event). All or nothing per film: a failed film leaves no row and no file that this
+// call created.
+import { randomUUID } from "node:crypto";
+import type { PublicActionContext } from "@/lib/actions/define-action";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
 import type { ScanOrigin } from "@/lib/db/generated/enums";
-import { insertEmbedding, insertEmbeddings } from "@/lib/db/vector-sql";
-import { embedImage, embedImages } from "@/lib/embedding";
-import {
-  decodeScan,
-  makePreview,
-  makeThumbnail,
-  ScanValidationError,
-  type DecodedScan,
-  type ScanErrorCode,
-} from "@/lib/image";
+import { insertEmbeddings } from "@/lib/db/vector-sql";
+import { UserFacingError } from "@/lib/errors";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import { keepFullRendition } from "./full-rendition";
-import { activeModel, type ActiveModel } from "./active-model";
+import { ensureFullRendition } from "./full-rendition";
+import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
+import { activeModel } from "./active-model";
+import { DuplicateScanError, NO_SUCH_PATIENT, ScanRejectedError } from "./errors";
+import {
+  prepareFilms,
+  sha256Of,
+  stepTimer,
+  writeFilms,
+  type FilmIn,
+  type Gate,
+  type ImageFacts,
+  type StepTimings,
+  type StoredFilm,
+} from "./pipeline";
 
 export interface IngestInput {
   patientId: string;
   bytes: Buffer;
   origin: Exclude<ScanOrigin, "reference">;
-  /** Defaults to the DICOM acquisition date, else now. */
+  /**
+   * When the film was taken: its UTC day, and its UTC time of day unless exactly midnight. Defaults to the DICOM
+   * header's date and time, else now. Checked by the acquisition date rule either way.
+   */
   acquiredAt?: Date;
+  /** HH:MM:SS.fff, when the caller knows the time of day apart from acquiredAt. */
+  acquiredTime?: string;
   view?: string;
   fileName?: string;
 }
@@ -37,202 +46,12 @@ export interface IngestInput {
 export interface IngestResult {
   scanId: string;
   sha256: string;
+  /** The day, at midnight UTC. */
   acquiredAt: Date;
+  /** The time of day (a TIME value: 1970-01-01 UTC), when known. */
+  acquiredTime: Date | null;
   /** Things the user should know but that did not stop the upload (e.g. DICOM patient id differs from the MRN). */
   warnings: string[];
-}
-
-export class DuplicateScanError extends UserFacingError {
-  constructor(
-    readonly existingScanId: string,
-    acquiredAt: Date | null,
-  ) {
-    super(
-      `This image is already stored for this patient (scan ${existingScanId}` +
-        `${acquiredAt ? `, acquired ${acquiredAt.toISOString().slice(0, 10)}` : ""}). Nothing was added.`,
-    );
-    this.name = "DuplicateScanError";
-  }
-}
-
-/** A file refused by validation: the message is for the user, the code lets the API pick its status. */
-export class ScanRejectedError extends UserFacingError {
-  constructor(
-    readonly code: ScanErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ScanRejectedError";
-  }
-}
-
-export function sha256Of(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** The configured store (the data directory or a bucket). */
-export { scanStore };
-
-/** Decodes with the configured limits; a refusal becomes a message for the user. */
-export async function decodeForIngest(bytes: Buffer): Promise<DecodedScan> {
-  try {
-    return await decodeScan(bytes, uploadLimits());
-  } catch (error) {
-    if (error instanceof ScanValidationError) throw new ScanRejectedError(error.code, error.message);
-    throw error;
-  }
-}
-
-function normaliseMrn(value: string): string {
-  return value.trim().toUpperCase().replace(/\s+/g, "");
-}
-
-/** Date, view and warnings of a scan: what the caller gave, else what the DICOM header says. */
-function scanFacts(input: IngestInput, patient: { mrn: string }, decoded: DecodedScan) {
-  const warnings: string[] = [];
-  const dicomPatient = decoded.dicom?.patientId;
-  if (dicomPatient && normaliseMrn(dicomPatient) !== normaliseMrn(patient.mrn)) {
-    warnings.push(
-      `The DICOM file names patient ID "${dicomPatient}", but this patient's MRN is "${patient.mrn}". ` +
-        "The scan was filed under this patient as you chose; check that this is right.",
-    );
-  }
-  const acquiredAt =
-    input.acquiredAt ??
-    (decoded.dicom?.acquisitionDate ? new Date(`${decoded.dicom.acquisitionDate}T00:00:00Z`) : new Date());
-  const view = input.view?.trim() || decoded.dicom?.viewPosition || null;
-  return { warnings, acquiredAt, view };
-}
-
-interface ScanRecord {
-  input: IngestInput;
-  patientId: string;
-  decoded: DecodedScan;
-  sha256: string;
-  storageKey: string;
-  acquiredAt: Date;
-  view: string | null;
-  warnings: string[];
-  modelId: string;
-  vector: Float32Array;
-  ctx: PublicActionContext;
-  auditDetails?: Prisma.InputJsonObject;
-}
-
-/** A DICOM file uploaded by hand is stored (and audited, and served by the API) as origin "dicom". */
-function scanOrigin(r: ScanRecord) {
-  return r.decoded.format === "dicom" && r.input.origin === "upload" ? ("dicom" as const) : r.input.origin;
-}
-
-function scanRow(r: ScanRecord) {
-  return {
-    patientId: r.patientId,
-    acquiredAt: r.acquiredAt,
-    view: r.view,
-    sha256: r.sha256,
-    storageKey: r.storageKey,
-    width: r.decoded.width,
-    height: r.decoded.height,
-    origin: scanOrigin(r),
-    uploadedBy: r.ctx.actor?.id ?? null,
-  };
-}
-
-function uploadedEvent(r: ScanRecord, scanId: string) {
-  return {
-    action: "scan.uploaded" as const,
-    actorId: r.ctx.actor?.id ?? null,
-    actorEmail: r.ctx.actor?.email ?? null,
-    targetType: "scan" as const,
-    targetId: scanId,
-    patientId: r.patientId,
-    ip: r.ctx.ip,
-    details: {
-      format: r.decoded.format,
-      origin: scanOrigin(r),
-      bytes: r.input.bytes.length,
-      ...(r.decoded.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
-      ...(r.warnings.length ? { warnings: r.warnings.length } : {}),
-      ...r.auditDetails,
-    },
-  };
-}
-
-/** The rows of one scan (scan, vector, audit event), inside the caller's transaction. */
-async function recordScan(tx: Prisma.TransactionClient, r: ScanRecord) {
-  const row = await tx.scan.create({ data: scanRow(r) });
-  await insertEmbedding(tx, { scanId: row.id, modelId: r.modelId, vector: r.vector });
-  await recordAudit(tx, uploadedEvent(r, row.id));
-  return row;
-}
-
-/** recordScan for many scans at once: one statement per table instead of three round trips per scan. */
-async function recordScans(tx: Prisma.TransactionClient, rs: readonly ScanRecord[], model: ActiveModel) {
-  const ids = rs.map(() => randomUUID());
-  await tx.scan.createMany({ data: rs.map((r, k) => ({ id: ids[k]!, ...scanRow(r) })) });
-  await insertEmbeddings(
-    tx,
-    model,
-    rs.map((r, k) => ({ scanId: ids[k]!, vector: r.vector })),
-  );
-  await tx.auditEvent.createMany({ data: rs.map((r, k) => uploadedEvent(r, ids[k]!)) });
-  return ids;
-}
-
-export async function ingestScan(
-  db: Db,
-  input: IngestInput,
-  ctx: PublicActionContext,
-  store: ScanStore = scanStore(),
-): Promise<IngestResult> {
-  const sha256 = sha256Of(input.bytes);
-  const patient = await db.patient.findUnique({ where: { id: input.patientId } });
-  if (!patient) throw new UserFacingError("This patient does not exist.");
-  const existing = await db.scan.findFirst({ where: { patientId: patient.id, sha256 } });
-  if (existing) throw new DuplicateScanError(existing.id, existing.acquiredAt);
-
-  const decoded = await decodeForIngest(input.bytes);
-  const { warnings, acquiredAt, view } = scanFacts(input, patient, decoded);
-
-  const model = await activeModel(db);
-  const [vector, preview, thumbnail] = await Promise.all([
-    embedImage(decoded),
-    makePreview(decoded),
-    makeThumbnail(decoded),
-  ]);
-  const stored = await store.put(sha256, { original: input.bytes, preview, thumbnail });
-  try {
-    const scan = await db.$transaction((tx) =>
-      recordScan(tx, {
-        input,
-        patientId: patient.id,
-        decoded,
-        sha256,
-        storageKey: stored.key,
-        acquiredAt,
-        view,
-        warnings,
-        modelId: model.id,
-        vector,
-        ctx,
-      }),
-    );
-    // The viewer's large image, from the pixels in hand; not awaited (the viewer makes it on demand if this fails).
-    keepFullRendition(store, stored.key, decoded).catch((error: unknown) => {
-      console.error(`[radtrack] large rendition of scan ${scan.id} not made now: ${(error as Error).message}`);
-    });
-    return { scanId: scan.id, sha256, acquiredAt, warnings };
-  } catch (error) {
-    // Another ingest of the same content may have committed meanwhile and now shares the folder.
-    if (stored.created && !(await db.scan.findFirst({ where: { storageKey: stored.key } }))) {
-      await store.remove(stored.key);
-    }
-    if (isUniqueViolation(error)) {
-      const winner = await db.scan.findFirst({ where: { patientId: patient.id, sha256 } });
-      if (winner) throw new DuplicateScanError(winner.id, winner.acquiredAt);
-    }
-    throw error;
-  }
 }
 
 /** What became of one input of a batch: its scan, or the error that stopped it (DuplicateScanError included). */
@@ -252,30 +71,178 @@ export interface BatchIngestOptions {
   auditDetails?: Prisma.InputJsonObject;
   /** Images decoded at once (each decode may hold a 50-megapixel image). Default 2. */
   decodeConcurrency?: number;
+  /** The pipeline's gate (pipeline.ts): refuses a film after embedding, before anything is stored. */
+  gate?: Gate<PatientFilm>;
   /** Milliseconds spent per step are added here (benchmarks). */
-  timings?: Record<string, number>;
+  timings?: StepTimings;
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>) {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return out;
+/** The look-up's facts about one input, carried through the pipeline to the record step. */
+interface PatientFilm {
+  input: IngestInput;
+  /** The input's position in the batch. */
+  index: number;
+  patient: { id: string; mrn: string };
+  /** Read from the decoded header (the pipeline's `facts` hook). */
+  facts?: ScanFacts;
 }
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+type ScanFacts = ReturnType<typeof scanFacts>;
+
+function normaliseMrn(value: string): string {
+  return value.trim().toUpperCase().replace(/\s+/g, "");
+}
+
+/** The acquisition date rule's refusal as an upload refusal (the file is fine; its date is not). */
+function acquisitionOf(input: IngestInput, image: ImageFacts) {
+  const given = input.acquiredAt ? splitInstant(input.acquiredAt) : undefined;
+  if (given && input.acquiredTime) given.time = input.acquiredTime;
+  try {
+    return resolveAcquisition(given, image.dicom?.acquisition);
+  } catch (error) {
+    if (error instanceof AcquisitionDateError) throw new ScanRejectedError("bad_date", error.message);
+    throw error;
+  }
+}
+
+/** Date, view and warnings of a scan: what the caller gave, else what the DICOM header says. */
+function scanFacts(input: IngestInput, patient: { mrn: string }, image: ImageFacts) {
+  const acquisition = acquisitionOf(input, image);
+  const warnings: string[] = [...acquisition.warnings];
+  const dicomPatient = image.dicom?.patientId;
+  if (dicomPatient && normaliseMrn(dicomPatient) !== normaliseMrn(patient.mrn)) {
+    warnings.push(
+      `The DICOM file names patient ID "${dicomPatient}", but this patient's MRN is "${patient.mrn}". ` +
+        "The scan was filed under this patient as you chose; check that this is right.",
+    );
+  }
+  const acquiredAt = dayDate(acquisition.day);
+  const acquiredTime = acquisition.time === null ? null : timeDate(acquisition.time);
+  const view = input.view?.trim() || image.dicom?.viewPosition || null;
+  return { warnings, acquiredAt, acquiredTime, view };
+}
 
 /**
- * Many scans at once, for bulk uploads: the same checks and steps as ingestScan, but the images go to the embedding
- * session together (one inference per EMBED_BATCH) and the rows of the whole batch are written in one transaction.
- * Each input succeeds or fails on its own, all or nothing per scan: a failed input leaves no row and no file that
- * this call created. Never throws for a bad input; throws only when the database or the model is unusable.
+ * Look up: which inputs go ahead. An unknown patient or an image already stored for the patient fails its input; the
+ * same image twice for one patient in this batch goes ahead once, the others take its outcome (`sameAs`).
+ */
+async function lookUp(db: Db, inputs: readonly IngestInput[]) {
+  const failed = new Map<number, Error>();
+  const sameAs = new Map<number, number>();
+  const films: FilmIn<PatientFilm>[] = [];
+  const shas = inputs.map((input) => sha256Of(input.bytes));
+  const patientIds = [...new Set(inputs.map((input) => input.patientId))];
+  const patients = new Map(
+    (await db.patient.findMany({ where: { id: { in: patientIds } }, select: { id: true, mrn: true } })).map((p) => [
+      p.id,
+      p,
+    ]),
+  );
+  const existing = await db.scan.findMany({
+    where: { patientId: { in: patientIds }, sha256: { in: [...new Set(shas)] } },
+    select: { id: true, patientId: true, sha256: true, acquiredAt: true },
+  });
+  const existingByKey = new Map(existing.map((e) => [`${e.patientId}:${e.sha256}`, e]));
+  const firstOfKey = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const key = `${input.patientId}:${shas[index]}`;
+    const dup = existingByKey.get(key);
+    const patient = patients.get(input.patientId);
+    if (!patient) failed.set(index, new UserFacingError(NO_SUCH_PATIENT));
+    else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt));
+    else if (firstOfKey.has(key)) sameAs.set(index, firstOfKey.get(key)!);
+    else {
+      firstOfKey.set(key, index);
+      films.push({ meta: { input, index, patient }, bytes: input.bytes, sha256: shas[index]! });
+    }
+  });
+  return { films, failed, sameAs };
+}
+
+interface Recorded extends IngestResult {
+  index: number;
+}
+
+/** Record: scans, vectors and audit events of the batch, one statement per table. */
+async function recordFilms(
+  tx: Prisma.TransactionClient,
+  films: readonly StoredFilm<PatientFilm>[],
+  model: { id: string; dims: number },
+  ctx: PublicActionContext,
+  options: BatchIngestOptions,
+): Promise<Recorded[]> {
+  const rows = films.map((film) => {
+    const { input, patient, index } = film.meta;
+    return { film, index, id: randomUUID(), ...(film.meta.facts ?? scanFacts(input, patient, film.image)) };
+  });
+  await tx.scan.createMany({
+    data: rows.map(({ film, id, acquiredAt, acquiredTime, view }) => ({
+      id,
+      patientId: film.meta.patient.id,
+      acquiredAt,
+      acquiredTime,
+      view,
+      sha256: film.sha256,
+      storageKey: film.storageKey!,
+      width: film.image.width,
+      height: film.image.height,
+      origin: film.image.format === "dicom" && film.meta.input.origin === "upload" ? "dicom" : film.meta.input.origin,
+      uploadedBy: ctx.actor?.id ?? null,
+    })),
+  });
+  await insertEmbeddings(
+    tx,
+    model,
+    rows.map(({ id, film }) => ({ scanId: id, vector: film.vector })),
+  );
+  await tx.auditEvent.createMany({
+    data: rows.map(({ film, id, warnings }) => ({
+      action: "scan.uploaded" as const,
+      actorId: ctx.actor?.id ?? null,
+      actorEmail: ctx.actor?.email ?? null,
+      targetType: "scan" as const,
+      targetId: id,
+      patientId: film.meta.patient.id,
+      ip: ctx.ip,
+      details: {
+        format: film.image.format,
+        // As stored on the scan row: a DICOM upload is "dicom", as the API shows it.
+        origin: film.image.format === "dicom" && film.meta.input.origin === "upload" ? "dicom" : film.meta.input.origin,
+        bytes: film.bytes.length,
+        ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
+        ...(warnings.length ? { warnings: warnings.length } : {}),
+        ...options.auditDetails,
+      },
+    })),
+  });
+  const recorded = rows.map(({ film, index, id, acquiredAt, acquiredTime, warnings }) => ({
+    index,
+    scanId: id,
+    sha256: film.sha256,
+    acquiredAt,
+    acquiredTime,
+    warnings,
+  }));
+  await options.onRecorded?.(
+    tx,
+    recorded.map(({ index, scanId, warnings }) => ({ index, scanId, warnings })),
+  );
+  return recorded;
+}
+
+/** A film that failed on its own: a unique violation means the same image went in meanwhile, a duplicate. */
+async function explain(db: Db, error: unknown, film: StoredFilm<PatientFilm>): Promise<Error> {
+  if (isUniqueViolation(error)) {
+    const winner = await db.scan.findFirst({ where: { patientId: film.meta.patient.id, sha256: film.sha256 } });
+    if (winner) return new DuplicateScanError(winner.id, winner.acquiredAt);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Many scans at once (bulk jobs): one embedding call per batch and one transaction for the rows of the whole batch.
+ * Each input succeeds or fails on its own. Never throws for a bad input; throws only when the database or the model
+ * is unusable.
  */
 export async function ingestScans(
   db: Db,
@@ -284,171 +251,58 @@ export async function ingestScans(
   options: BatchIngestOptions = {},
 ): Promise<IngestOutcome[]> {
   const store = options.store ?? scanStore();
-  let clock = performance.now();
-  const lap = (step: string) => {
-    const now = performance.now();
-    if (options.timings) options.timings[step] = (options.timings[step] ?? 0) + now - clock;
-    clock = now;
-  };
-  const outcomes: (IngestOutcome | undefined)[] = new Array(inputs.length);
-  const fail = (i: number, error: unknown) => (outcomes[i] = { ok: false, error: asError(error) });
-  const shas = inputs.map((input) => sha256Of(input.bytes));
-  const patientIds = [...new Set(inputs.map((input) => input.patientId))];
-  const patients = new Map((await db.patient.findMany({ where: { id: { in: patientIds } } })).map((p) => [p.id, p]));
-  const existing = await db.scan.findMany({
-    where: { patientId: { in: patientIds }, sha256: { in: [...new Set(shas)] } },
-    select: { id: true, patientId: true, sha256: true, acquiredAt: true },
-  });
-  const existingByKey = new Map(existing.map((e) => [`${e.patientId}:${e.sha256}`, e]));
+  const time = stepTimer(options.timings);
+  const outcomes = new Array<IngestOutcome | undefined>(inputs.length);
+  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs));
+  for (const [index, error] of failed) outcomes[index] = { ok: false, error };
 
-  // The same image twice for one patient in this batch: the first goes ahead, the others wait for its outcome.
-  const firstOfKey = new Map<string, number>();
-  const sameAs = new Map<number, number>();
-  const todo: number[] = [];
-  inputs.forEach((input, i) => {
-    const key = `${input.patientId}:${shas[i]}`;
-    const dup = existingByKey.get(key);
-    if (!patients.has(input.patientId)) fail(i, new UserFacingError("This patient does not exist."));
-    else if (dup) fail(i, new DuplicateScanError(dup.id, dup.acquiredAt));
-    else if (firstOfKey.has(key)) sameAs.set(i, firstOfKey.get(key)!);
+  const prepared = await prepareFilms(films, {
+    concurrency: options.decodeConcurrency ?? 2,
+    // A date that breaks the rule fails this file before it costs an embedding.
+    facts: (meta, image) => ({ ...meta, facts: scanFacts(meta.input, meta.patient, image) }),
+    gate: options.gate,
+    timings: options.timings,
+  });
+  for (const r of prepared.refused) outcomes[films[r.index]!.meta.index] = { ok: false, error: r.error };
+  const model = prepared.films.length > 0 ? await activeModel(db) : undefined;
+  const written = await writeFilms(prepared.films, {
+    db,
+    store,
+    record: (tx, stored) => recordFilms(tx, stored, model!, ctx, options),
+    onBatchFailure: "each",
+    explain: (error, film) => explain(db, error, film),
+    timings: options.timings,
+  });
+  written.forEach((w, k) => {
+    const index = prepared.films[k]!.meta.index;
+    if (!w.ok) outcomes[index] = { ok: false, error: w.error };
     else {
-      firstOfKey.set(key, i);
-      todo.push(i);
+      const { scanId, sha256, acquiredAt, acquiredTime, warnings } = w.value;
+      outcomes[index] = { ok: true, scanId, sha256, acquiredAt, acquiredTime, warnings };
     }
   });
 
-  lap("lookup");
-  const decoded = new Map<number, DecodedScan>();
-  await mapLimit(todo, options.decodeConcurrency ?? 2, async (i) => {
-    try {
-      decoded.set(i, await decodeForIngest(inputs[i]!.bytes));
-    } catch (error) {
-      fail(i, error);
-    }
-  });
-  const ready = todo.filter((i) => decoded.has(i));
-  const model = ready.length ? await activeModel(db) : undefined;
-  lap("decode");
-
-  // One call for the batch; should one image make the session refuse the lot, each is retried alone.
-  const vectors = new Map<number, Float32Array>();
-  try {
-    const out = await embedImages(ready.map((i) => decoded.get(i)!));
-    ready.forEach((i, k) => vectors.set(i, out[k]!));
-  } catch {
-    await Promise.all(
-      ready.map(async (i) => {
-        try {
-          vectors.set(i, await embedImage(decoded.get(i)!));
-        } catch (error) {
-          fail(i, error);
-        }
-      }),
-    );
-  }
-
-  lap("embed");
-  const records: ScanRecord[] = [];
-  const recordIndex: number[] = [];
-  const created = new Map<number, boolean>();
-  await mapLimit(
-    ready.filter((i) => vectors.has(i)),
-    options.decodeConcurrency ?? 2,
-    async (i) => {
-      const input = inputs[i]!;
-      const image = decoded.get(i)!;
-      try {
-        const [preview, thumbnail] = await Promise.all([makePreview(image), makeThumbnail(image)]);
-        const stored = await store.put(shas[i]!, { original: input.bytes, preview, thumbnail });
-        created.set(i, stored.created);
-        const facts = scanFacts(input, patients.get(input.patientId)!, image);
-        records[i] = {
-          input,
-          patientId: input.patientId,
-          decoded: image,
-          sha256: shas[i]!,
-          storageKey: stored.key,
-          ...facts,
-          modelId: model!.id,
-          vector: vectors.get(i)!,
-          ctx,
-          auditDetails: options.auditDetails,
-        };
-        recordIndex.push(i);
-      } catch (error) {
-        fail(i, error);
-      }
-    },
-  );
-  recordIndex.sort((a, b) => a - b);
-  lap("renditions+store");
-
-  const succeed = (i: number, scanId: string) => {
-    const r = records[i]!;
-    outcomes[i] = { ok: true, scanId, sha256: r.sha256, acquiredAt: r.acquiredAt, warnings: r.warnings };
-  };
-  const cleanUp = async (indices: readonly number[]) => {
-    for (const i of indices) {
-      const key = records[i]!.storageKey;
-      // Another ingest of the same content may have committed meanwhile and now shares the folder.
-      if (created.get(i) && !(await db.scan.findFirst({ where: { storageKey: key } }))) await store.remove(key);
-    }
-  };
-
-  if (recordIndex.length > 0) {
-    let batchCommitted = false;
-    try {
-      const rows = await db.$transaction(
-        async (tx) => {
-          const ids = await recordScans(
-            tx,
-            recordIndex.map((i) => records[i]!),
-            model!,
-          );
-          const recorded = recordIndex.map((i, k) => ({ index: i, scanId: ids[k]!, warnings: records[i]!.warnings }));
-          await options.onRecorded?.(tx, recorded);
-          return recorded;
-        },
-        { maxWait: 30_000, timeout: 120_000 },
-      );
-      for (const { index, scanId } of rows) succeed(index, scanId);
-      batchCommitted = true;
-    } catch {
-      // Most likely one scan collided with a concurrent upload of the same image: record them one by one, so the
-      // others still go in.
-    }
-    if (!batchCommitted) {
-      for (const i of recordIndex) {
-        const r = records[i]!;
-        try {
-          const scanId = await db.$transaction(
-            async (tx) => {
-              const row = await recordScan(tx, r);
-              await options.onRecorded?.(tx, [{ index: i, scanId: row.id, warnings: r.warnings }]);
-              return row.id;
-            },
-            { maxWait: 30_000, timeout: 60_000 },
-          );
-          succeed(i, scanId);
-        } catch (error) {
-          await cleanUp([i]);
-          if (isUniqueViolation(error)) {
-            const winner = await db.scan.findFirst({ where: { patientId: r.patientId, sha256: r.sha256 } });
-            if (winner) {
-              fail(i, new DuplicateScanError(winner.id, winner.acquiredAt));
-              continue;
-            }
-          }
-          fail(i, error);
-        }
-      }
-    }
-  }
-
-  lap("database");
   for (const [i, first] of sameAs) {
     const o = outcomes[first]!;
     outcomes[i] = o.ok ? { ok: false, error: new DuplicateScanError(o.scanId, o.acquiredAt) } : o;
   }
   return outcomes.map((o) => o ?? { ok: false, error: new Error("not processed") });
+}
+
+/** One scan (an upload, the API): the batch path with one input; its failure is thrown. */
+export async function ingestScan(
+  db: Db,
+  input: IngestInput,
+  ctx: PublicActionContext,
+  store: ScanStore = scanStore(),
+): Promise<IngestResult> {
+  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
+  if (!outcome!.ok) throw outcome!.error;
+  const { scanId, sha256, acquiredAt, acquiredTime, warnings } = outcome!;
+  // The viewer's large rendition, made now for a single upload but not awaited (the answer does not wait for it);
+  // bulk and reference imports leave it to the first request (full-rendition.ts).
+  ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
+    console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
+  });
+  return { scanId, sha256, acquiredAt, acquiredTime, warnings };
 }

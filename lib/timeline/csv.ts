@@ -1,12 +1,5 @@
+import { csvLine } from "@/lib/csv";
 import type { PatientTimeline } from "./timeline";
-
-function cell(value: string | number | null): string {
-  if (value === null) return "";
-  const text = String(value);
-  // Quote anything a spreadsheet could read as a formula or a separator (CSV injection, RFC 4180).
-  if (/^[=+\-@\t\r]/.test(text)) return `"'${text.replace(/"/g, '""')}"`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** The timeline as CSV, one row per scan in date order, the same columns as the page's table. */
 export function timelineCsv(timeline: PatientTimeline): string {
@@ -25,5 +18,5 @@ export function timelineCsv(timeline: PatientTimeline): string {
       timeline.modelId,
     ]),
   ];
-  return rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+  return rows.map((r) => csvLine(r)).join("");
 }

@@ -8,11 +8,24 @@ import { assessScan, type Region } from "@/lib/drift/severity";
 import { driftPolicyFromEnv } from "@/lib/config";
 import { patientDrift, type PatientDrift } from "@/lib/drift/trend";
 import { findNeighbours } from "@/lib/neighbours/find";
+import { acquisitionInstant } from "@/lib/scans/acquisition-date";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
 import { libraryStamp } from "./library-stamp";
 
+/**
+ * The order of a patient's films everywhere (timeline, chart, API): by day, then time of day (films without a time
+ * first), then upload. The chart and the drift trend rely on it.
+ */
+export const TIMELINE_ORDER: Prisma.ScanOrderByWithRelationInput[] = [
+  { acquiredAt: { sort: "asc", nulls: "last" } },
+  { acquiredTime: { sort: "asc", nulls: "first" } },
+  { createdAt: "asc" },
+  { id: "asc" },
+];
+
 export interface TimelineScan {
   scanId: string;
+  /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
   view: string | null;
   /** null when the scan has no vector of the active model yet, or the library is empty. */
@@ -38,8 +51,16 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
   const { model, stamp } = ctx ?? (await context(db));
   const scans = await db.scan.findMany({
     where: { patientId },
-    orderBy: [{ acquiredAt: "asc" }, { createdAt: "asc" }],
-    select: { id: true, patientId: true, sha256: true, acquiredAt: true, createdAt: true, view: true },
+    orderBy: TIMELINE_ORDER,
+    select: {
+      id: true,
+      patientId: true,
+      sha256: true,
+      acquiredAt: true,
+      acquiredTime: true,
+      createdAt: true,
+      view: true,
+    },
   });
   const stored = await db.scanAssessment.findMany({
     where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, libraryStamp: stamp },
@@ -47,7 +68,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
   const byScan = new Map(stored.map((a) => [a.scanId, a]));
   const out: TimelineScan[] = [];
   for (const scan of scans) {
-    const acquiredAt = scan.acquiredAt ?? scan.createdAt;
+    const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
     const cached = byScan.get(scan.id);
     if (cached) {
       out.push({

@@ -298,6 +298,7 @@ describe("JSON API (/api/v1) and API tokens", () => {
         {
           id: scanId,
           acquiredAt: "2026-01-15T00:00:00.000Z",
+          acquiredTime: null,
           view: "PA",
           width: scan.width,
           height: scan.height,

@@ -14,7 +14,9 @@ import { readCorpus } from "@/lib/image/test-support/corpus";
 import { FixtureDir } from "@/lib/image/test-support/dcmtk";
 import { pngWithClaimedSize } from "@/lib/image/test-support/png";
 import { activeModel } from "@/lib/scans/active-model";
-import { DuplicateScanError, ingestScan, ScanRejectedError, scanStore } from "@/lib/scans/ingest";
+import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
+import { ingestScan } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 /** Seeded uniform noise, so a failure can be reproduced. */

@@ -22,7 +22,10 @@ import {
 import { stagingDir } from "@/lib/bulk/staging";
 import { acquireLease, releaseLease, renewLease, type LeaseToken } from "@/lib/bulk/lease";
 import { runSlice, startBulkWorker, stopBulkWorker, sweep } from "@/lib/bulk/worker";
-import { DuplicateScanError, ingestScans } from "@/lib/scans/ingest";
+import { UserFacingError } from "@/lib/errors";
+import { DuplicateScanError } from "@/lib/scans/errors";
+import { ingestScans } from "@/lib/scans/ingest";
+import { sha256Of } from "@/lib/scans/pipeline";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { buildZip, type ZipWriterEntry } from "@/lib/bulk/zip-writer";
 import { corpusDir } from "@/lib/image/test-support/corpus";
@@ -434,6 +437,32 @@ describe("bulk upload", () => {
     expect(batchTries).toBe(1);
     expect(fallback.map((o) => o.ok)).toEqual([true, true]);
     expect(await t.db.scan.count()).toBe(before + 4);
+  });
+
+  it("ingestScans: a gate refuses a film after embedding, before anything of it is stored", async () => {
+    const p = await t.db.patient.create({ data: { mrn: "GATE-1", name: "Gate", sex: "female" } });
+    // A store of its own: other tests' files must not answer for this one's.
+    const storeDir = await mkdtemp(path.join(os.tmpdir(), "radtrack-gate-"));
+    const store = ScanStore.forDataDir(storeDir);
+    const before = await t.db.scan.count();
+    const input = (bytes: Buffer) => ({ patientId: p.id, bytes, origin: "bulk" as const });
+    const seen: number[] = [];
+    const outcomes = await ingestScans(t.db, [input(jpeg.coh00001!), input(jpeg.coh00002!)], admin, {
+      store,
+      gate: async (films) => {
+        // The gate sees decoded pixels and the vector of every film that got this far.
+        for (const f of films)
+          seen.push(f.vector.length, f.image.width * f.image.height === f.image.pixels.length ? 1 : 0);
+        return films.map((f) => (f.meta.index === 1 ? new UserFacingError("Not a frontal chest film.") : null));
+      },
+    });
+    expect(seen.filter((_, i) => i % 2 === 1)).toEqual([1, 1]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
+    expect((outcomes[1] as { ok: false; error: Error }).error.message).toBe("Not a frontal chest film.");
+    expect(await t.db.scan.count()).toBe(before + 1);
+    expect(await store.exists(store.keyFor(sha256Of(jpeg.coh00001!)))).toBe(true);
+    expect(await store.exists(store.keyFor(sha256Of(jpeg.coh00002!)))).toBe(false);
+    await rm(storeDir, { recursive: true, force: true });
   });
 
   it("gives each holder in one process a lease of its own (a slice and a cancel never share one)", async () => {

@@ -34,6 +34,16 @@ const TABLE: Record<string, Entry> = {
     input: () => ({ jobId: "00000000-0000-4000-8000-000000000000", createPatients: true }),
   },
   "bulk.cancel": { allowed: adminOnly, input: () => ({ jobId: "00000000-0000-4000-8000-000000000000" }) },
+  // The PACS link and its "to confirm" list: admins only. Unknown ids: "no longer waiting".
+  "dicomweb.confirm": {
+    allowed: adminOnly,
+    input: () => ({ id: "00000000-0000-4000-8000-000000000000", choice: "create" }),
+  },
+  "dicomweb.discard": { allowed: adminOnly, input: () => ({ id: "00000000-0000-4000-8000-000000000000" }) },
+  "dicomweb.saveSettings": {
+    allowed: adminOnly,
+    input: () => ({ enabled: false, url: "http://127.0.0.1:9/dicom-web", pollSeconds: 60 }),
+  },
   "auth.login": { allowed: everyone, input: () => ({ email: "nobody@example.test", password: "wrong" }) },
   "auth.logout": { allowed: signedIn, input: () => ({}) },
   "patients.create": {
@@ -43,6 +53,22 @@ const TABLE: Record<string, Entry> = {
   "patients.update": {
     allowed: signedIn,
     input: (caller, f) => ({ id: f.patientId, mrn: "RBAC-EXISTING", name: `Edited by ${caller}`, sex: "female" }),
+  },
+  // Opening a patient outside one's care teams with a reason: any signed-in user (it is their own access).
+  "patients.breakGlass": {
+    allowed: signedIn,
+    input: (caller, f) => ({ patientId: f.patientId, reason: `rbac check by ${caller}` }),
+  },
+  // Care teams decide who reads which patient under scoping: admins only. An unknown team: "no longer exists".
+  "careTeams.create": { allowed: adminOnly, input: (caller) => ({ name: `rbac-${caller}` }) },
+  "careTeams.delete": { allowed: adminOnly, input: () => ({ teamId: "00000000-0000-4000-8000-000000000000" }) },
+  "careTeams.setMember": {
+    allowed: adminOnly,
+    input: () => ({ teamId: "00000000-0000-4000-8000-000000000000", email: "clinician@rbac.test", member: true }),
+  },
+  "careTeams.setPatient": {
+    allowed: adminOnly,
+    input: () => ({ teamId: "00000000-0000-4000-8000-000000000000", mrn: "RBAC-EXISTING", member: true }),
   },
   "scans.upload": {
     allowed: signedIn,
@@ -178,6 +204,9 @@ describe("role-based access to every server action", () => {
     });
     expect(await t.db.user.count({ where: { email: "rbac-admin@example.test" } })).toBe(1);
     expect(await t.db.job.count({ where: { type: "bulk-upload" } })).toBe(1);
+    expect(await t.db.auditEvent.count({ where: { action: "dicomweb.settings_changed" } })).toBe(1);
     expect(await t.db.apiToken.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
+    expect(await t.db.careTeam.count({ where: { name: { in: ["rbac-anonymous", "rbac-clinician"] } } })).toBe(0);
+    expect(await t.db.careTeam.count({ where: { name: "rbac-admin" } })).toBe(1);
   });
 });

@@ -9,7 +9,9 @@ import { neighboursOfScan } from "@/lib/neighbours";
 import { DEMO_BASE_DATE, seedEmbeddedDefaults, type SeedResult } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable, type CorpusSubset } from "@/lib/reference/test-support/corpus-subset";
 import { registerModel } from "@/lib/reference/test-support/model";
+import { acquisitionInstant } from "@/lib/scans/acquisition-date";
 import type { ActiveModel } from "@/lib/scans/active-model";
+import { TIMELINE_ORDER } from "@/lib/timeline/timeline";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 const DAY = 86_400_000;
@@ -65,7 +67,7 @@ describe("embedded defaults: reference library and demo patients", () => {
     expect(first.demo).toMatchObject({ patientsCreated: 2, scansAdded: 9, problems: [] });
     const patients = await t.db.patient.findMany({
       where: { isDemo: true },
-      include: { scans: { orderBy: { acquiredAt: "asc" } } },
+      include: { scans: { orderBy: TIMELINE_ORDER } },
       orderBy: { name: "asc" },
     });
     expect(patients.map((p) => [p.mrn, p.name, p.sex])).toEqual([
@@ -73,7 +75,10 @@ describe("embedded defaults: reference library and demo patients", () => {
       ["DEMO-COHEN-2", "Demo patient 2", "male"],
     ]);
     const first318 = patients[0]!;
-    expect(first318.scans.map((s) => (s.acquiredAt!.getTime() - DEMO_BASE_DATE) / DAY)).toEqual([1, 2, 7, 12, 17]);
+    // Demo films are taken at 08:00 (the next film of the same day an hour later): the day and the time are kept apart.
+    const taken = first318.scans.map((s) => acquisitionInstant(s.acquiredAt!, s.acquiredTime).getTime());
+    expect(taken.map((at) => (at - DEMO_BASE_DATE) / DAY)).toEqual([1, 2, 7, 12, 17]);
+    expect(first318.scans.every((s) => s.acquiredTime?.toISOString() === "1970-01-01T08:00:00.000Z")).toBe(true);
     expect(first318.scans.every((s) => s.origin === "upload")).toBe(true);
     expect(await t.db.embedding.count({ where: { scanId: { in: first318.scans.map((s) => s.id) } } })).toBe(5);
     const referenceSha = new Set((await t.db.scan.findMany({ where: { origin: "reference" } })).map((s) => s.sha256));

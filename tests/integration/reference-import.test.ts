@@ -4,10 +4,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cosine } from "@/lib/embedding";
 import { importReferenceLibrary, SKIP_REASONS, type ImportSummary } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable, type CorpusSubset } from "@/lib/reference/test-support/corpus-subset";
 import { registerModel } from "@/lib/reference/test-support/model";
 import type { ActiveModel } from "@/lib/scans/active-model";
+import { reembedMissing } from "@/lib/scans/reembed";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
@@ -131,5 +133,33 @@ describe("reference import", () => {
     const third = await importReferenceLibrary(t.db, corpus.dir, { model, store, includePediatric: true });
     expect(third.imported).toBe(2);
     expect(third.byClass.healthy + third.byClass.infected).toBe(2);
+  });
+
+  it("re-embeds scans that lack a vector of the active model, through the same pipeline, and reports one that no longer decodes", async () => {
+    const scans = await t.db.scan.findMany({ where: { origin: "reference" }, orderBy: { id: "asc" }, take: 3 });
+    const vectorOf = async (scanId: string) => {
+      const rows = await t.db.$queryRaw<{ v: string }[]>`
+        SELECT "vector"::text AS v FROM "embeddings" WHERE "scan_id" = ${scanId}::uuid AND "model_id" = ${model.id}`;
+      return rows[0] ? (JSON.parse(rows[0].v) as number[]) : null;
+    };
+    const before = await Promise.all(scans.map((s) => vectorOf(s.id)));
+    await t.db.embedding.deleteMany({ where: { scanId: { in: scans.map((s) => s.id) } } });
+    const broken = scans[2]!;
+    await store.blobs.put(`scans/${broken.storageKey}/original`, Buffer.from("no longer an image"));
+    const total = await t.db.embedding.count();
+
+    const summary = await reembedMissing(t.db, model, { store });
+
+    expect(summary.embedded).toBe(2);
+    expect(summary.failed.map((f) => f.scanId)).toEqual([broken.id]);
+    expect(summary.failed[0]!.reason).toMatch(/JPEG, PNG or DICOM|text/i);
+    expect(await t.db.embedding.count()).toBe(total + 2);
+    for (const k of [0, 1]) {
+      const again = (await vectorOf(scans[k]!.id))!;
+      expect(cosine(Float32Array.from(again), Float32Array.from(before[k]!))).toBeGreaterThan(0.9999);
+    }
+    expect(await vectorOf(broken.id)).toBeNull();
+    // The stored files of a backfilled scan are its own: nothing was written or removed.
+    expect(await store.exists(scans[0]!.storageKey)).toBe(true);
   });
 });

@@ -34,13 +34,17 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
   const params = paramsSchema.parse(await searchParams);
   // A reference import or a model switch leaves summaries stale; bring a bounded number up to date per visit.
   await refreshStaleSummaries(db(), { limit: 50 }).catch(() => 0);
-  const result = await searchPatients(db(), {
-    q: params.q,
-    page: params.page,
-    sort: params.sort,
-    status: params.status,
-    alertsOnly: params.alerts === "1",
-  });
+  const result = await searchPatients(
+    db(),
+    {
+      q: params.q,
+      page: params.page,
+      sort: params.sort,
+      status: params.status,
+      alertsOnly: params.alerts === "1",
+    },
+    actor,
+  );
   await recordPatientSearch(
     db(),
     { actor, ip: await requestIp() },

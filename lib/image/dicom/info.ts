@@ -1,7 +1,7 @@
 // The descriptive tags the app shows or cross-checks (patient, date, view). Names are decoded with the file's own
 // character set, so "Müller" written as UTF-8 or Latin-1 reads as "Müller", not as mojibake.
-import dicomParser, { type DataSet } from "dicom-parser";
-import type { DicomInfo } from "../types";
+import type { DataSet } from "dicom-parser";
+import type { DicomAcquisition, DicomDateTag, DicomInfo } from "../types";
 import { readString } from "./parse";
 import { transferSyntaxName } from "./transfer-syntax";
 
@@ -26,7 +26,7 @@ const CHARSETS: Readonly<Record<string, string>> = {
   GBK: "gbk",
 };
 
-function decoderFor(ds: DataSet): TextDecoder {
+export function decoderFor(ds: DataSet): TextDecoder {
   const declared = (readString(ds, "x00080005") ?? "").split("\\").map((s) => s.trim().replace(/^ISO 2022 /, "ISO_"));
   const label = declared.map((d) => CHARSETS[d]).find((l) => l !== undefined) ?? "windows-1252";
   try {
@@ -37,7 +37,7 @@ function decoderFor(ds: DataSet): TextDecoder {
   }
 }
 
-function readText(ds: DataSet, tag: string, decoder: TextDecoder): string | undefined {
+export function readText(ds: DataSet, tag: string, decoder: TextDecoder): string | undefined {
   const element = ds.elements[tag];
   if (!element || element.length <= 0 || element.dataOffset + element.length > ds.byteArray.length) return undefined;
   const bytes = ds.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
@@ -45,17 +45,22 @@ function readText(ds: DataSet, tag: string, decoder: TextDecoder): string | unde
   return text ? text : undefined;
 }
 
-/** DA is yyyymmdd; old ACR-NEMA files wrote yyyy.mm.dd. Anything that is not a real calendar date is dropped. */
-export function dicomDateToIso(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const digits = value.replace(/\./g, "").trim();
-  if (!/^\d{8}$/.test(digits)) return undefined;
-  try {
-    const { year, month, day } = dicomParser.parseDA(digits, true);
-    return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
-  } catch {
-    return undefined;
+// Which tag says when the film was taken, and the time tag that goes with it. The values are returned as written:
+// whether they are usable is the acquisition date rule's business (lib/scans/acquisition-date.ts), not the decoder's.
+const DATE_TAGS: readonly (readonly [DicomDateTag, string, string])[] = [
+  ["AcquisitionDate", "x00080022", "x00080032"],
+  ["ContentDate", "x00080023", "x00080033"],
+  ["StudyDate", "x00080020", "x00080030"],
+];
+
+function readAcquisition(ds: DataSet): DicomAcquisition | undefined {
+  for (const [tag, dateTag, timeTag] of DATE_TAGS) {
+    const date = readString(ds, dateTag);
+    if (!date) continue;
+    const time = readString(ds, timeTag);
+    return time ? { tag, date, time } : { tag, date };
   }
+  return undefined;
 }
 
 const EXECUTABLE_SIGNATURES: readonly (readonly number[])[] = [
@@ -84,10 +89,6 @@ export function readDicomInfo(
   preamble: Uint8Array | undefined,
 ): DicomInfo {
   const decoder = decoderFor(ds);
-  const acquisitionDate =
-    dicomDateToIso(readString(ds, "x00080022")) ??
-    dicomDateToIso(readString(ds, "x00080023")) ??
-    dicomDateToIso(readString(ds, "x00080020"));
   const info: DicomInfo = {
     transferSyntaxUid,
     transferSyntaxName: transferSyntaxName(transferSyntaxUid),
@@ -97,7 +98,7 @@ export function readDicomInfo(
   const optional: Partial<DicomInfo> = {
     patientId: readText(ds, "x00100020", decoder),
     patientName: readText(ds, "x00100010", decoder),
-    acquisitionDate,
+    acquisition: readAcquisition(ds),
     viewPosition: readString(ds, "x00185101"),
     modality: readString(ds, "x00080060"),
   };

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { config } from "@/lib/config";
-import { formatCsvRecord, parseCsv } from "../csv";
+import { csvLine, parseCsv } from "@/lib/csv";
 import { METADATA_FILE } from "../metadata";
 
 export function realCorpusDir(): string {
@@ -51,19 +51,24 @@ export interface CorpusSubset {
 export async function makeCorpusSubset(table: CorpusTable, spec: SubsetSpec): Promise<CorpusSubset> {
   const source = realCorpusDir();
   const dir = await mkdtemp(path.join(os.tmpdir(), "radtrack-corpus-"));
-  const lines = [formatCsvRecord(table.header)];
+  const lines = [csvLine(table.header, "keep")];
   for (const id of spec.ids) {
     const fields = table.rows.get(id);
     if (!fields) throw new Error(`no corpus row ${id}`);
-    lines.push(formatCsvRecord(fields));
+    lines.push(csvLine(fields, "keep"));
     await symlink(path.join(source, `${id}.jpg`), path.join(dir, `${id}.jpg`));
   }
   for (const row of spec.extra ?? []) {
-    lines.push(formatCsvRecord(table.header.map((name) => row.values[name] ?? "")));
+    lines.push(
+      csvLine(
+        table.header.map((name) => row.values[name] ?? ""),
+        "keep",
+      ),
+    );
     const id = row.values.id!;
     if (row.image) await symlink(path.join(source, `${row.image}.jpg`), path.join(dir, `${id}.jpg`));
     if (row.bytes) await writeFile(path.join(dir, `${id}.jpg`), row.bytes);
   }
-  await writeFile(path.join(dir, METADATA_FILE), `${lines.join("\r\n")}\r\n`);
+  await writeFile(path.join(dir, METADATA_FILE), lines.join(""));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

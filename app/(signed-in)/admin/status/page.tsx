@@ -11,6 +11,7 @@ import { readSeedProgress } from "@/lib/reference/seed-progress";
 import { orphanSweepState } from "@/lib/storage/orphan-sweep";
 import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
 import { countStaleSummaries } from "@/lib/timeline/timeline";
+import { PacsStatusPanel } from "./pacs-status";
 
 export const metadata: Metadata = { title: "System status" };
 
@@ -130,6 +131,7 @@ export default async function StatusPage() {
           records the model it came from.
         </p>
       </section>
+      <PacsStatusPanel />
       <section className="panel" aria-labelledby="storage-heading">
         <h2 id="storage-heading">Stored files</h2>
         <dl className="facts">

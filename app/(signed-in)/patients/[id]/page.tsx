@@ -6,9 +6,11 @@ import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
+import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
+import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
 import { PrintButton } from "./print-button";
 import { ScanComparison } from "./scan-comparison";
@@ -46,7 +48,13 @@ export default async function PatientPage({
   const { scan: requestedScan } = await searchParams;
   if (!z.uuid().safeParse(id).success) notFound();
   const ctx = { actor, ip: await requestIp() };
-  const patient = await openPatient(db(), id, ctx);
+  let patient: Awaited<ReturnType<typeof openPatient>>;
+  try {
+    patient = await openPatient(db(), id, ctx);
+  } catch (error) {
+    if (error instanceof BreakGlassRequiredError) return <BreakGlassPanel refusal={error} />;
+    throw error;
+  }
   if (!patient) notFound();
 
   let timeline: PatientTimeline | null = null;

@@ -313,10 +313,11 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
           <figure key={`${i}-${film.scanId}`} className="compare-pane">
             <div
               className="compare-frame"
-              onPointerDown={onPointerDown}
-              onPointerMove={onPointerMove}
-              onPointerUp={onPointerUp}
-              onPointerCancel={onPointerUp}
+              // Capture phase: panzoom stops the pointer events' propagation on the image, even with panning off.
+              onPointerDownCapture={onPointerDown}
+              onPointerMoveCapture={onPointerMove}
+              onPointerUpCapture={onPointerUp}
+              onPointerCancelCapture={onPointerUp}
             >
               <div className="pz" ref={i === 0 ? currentRef : compareRef}>
                 {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}

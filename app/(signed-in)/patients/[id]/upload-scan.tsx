@@ -79,7 +79,11 @@ export function UploadScan({ patientId }: { patientId: string }) {
       <div className="upload-fields">
         <label className="field">
           <span>Acquisition date (blank: from the DICOM file, else today)</span>
-          <input type="date" name="acquiredAt" max={new Date().toISOString().slice(0, 10)} />
+          <input type="date" name="acquiredAt" min="1895-01-01" max={new Date().toISOString().slice(0, 10)} />
+        </label>
+        <label className="field">
+          <span>Time (optional, orders films of one day)</span>
+          <input type="time" name="acquiredTime" />
         </label>
         <label className="field">
           <span>View</span>

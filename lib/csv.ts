@@ -1,6 +1,8 @@
-// RFC 4180 CSV: fields separated by commas, records by CRLF (LF and lone CR accepted too), fields optionally quoted
-// with `"`, a quote inside a quoted field doubled. Quoted fields may hold commas and line breaks, which is why the
-// corpus metadata cannot be split on newlines. Small enough to own; no dependency in node_modules does this.
+// The one CSV module. RFC 4180: fields separated by commas, records by CRLF (LF and lone CR accepted too), fields
+// optionally quoted with `"`, a quote inside a quoted field doubled. Quoted fields may hold commas and line breaks,
+// which is why corpus metadata and manifests cannot be split on newlines. Reads the corpus metadata, bulk manifests
+// and evaluation folders; writes reports and exports, escaping cells a spreadsheet would run as formulas. Small
+// enough to own; no dependency in node_modules does this.
 
 export class CsvError extends Error {
   override readonly name = "CsvError";
@@ -10,7 +12,7 @@ export class CsvError extends Error {
     /** 1-based physical line where the problem was seen. */
     readonly line: number,
   ) {
-    super(`${message} (line ${line})`);
+    super(`Line ${line}: ${message}.`);
   }
 }
 
@@ -127,7 +129,20 @@ export function parseCsvWithHeader(text: string): {
   return { header, rows, malformed };
 }
 
-/** One CSV line (no line break), quoting only fields that need it: the inverse of parseCsv for a record. */
-export function formatCsvRecord(fields: readonly string[]): string {
-  return fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(",");
+export type CsvValue = string | number | null | undefined;
+
+/**
+ * One cell. Text a spreadsheet would run as a formula (= + - @, tab, carriage return at the start) gets a leading
+ * apostrophe: report cells carry file names and other text from users (CSV injection). `formulas: "keep"` is only
+ * for data files Radtrack reads back itself (corpus metadata), where "-0.5" must stay a number.
+ */
+export function csvCell(value: CsvValue, formulas: "escape" | "keep" = "escape"): string {
+  let s = value === null || value === undefined ? "" : String(value);
+  if (formulas === "escape" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One record with its CRLF line break, quoting only fields that need it: the inverse of parseCsv for a record. */
+export function csvLine(values: readonly CsvValue[], formulas: "escape" | "keep" = "escape"): string {
+  return `${values.map((v) => csvCell(v, formulas)).join(",")}\r\n`;
 }

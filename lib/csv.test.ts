@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CsvError, formatCsvRecord, parseCsv, parseCsvWithHeader } from "./csv";
+import { CsvError, csvLine, parseCsv, parseCsvWithHeader } from "./csv";
 
 const fields = (text: string) => parseCsv(text).map((r) => r.fields);
 
@@ -55,9 +55,29 @@ describe("parseCsv (RFC 4180)", () => {
     expect(() => parseCsv('a,b"c"\n')).toThrow(/quote inside an unquoted field/);
   });
 
-  it("round-trips through formatCsvRecord", () => {
-    const record = ["plain", "with,comma", 'with "quote"', "multi\r\nline", ""];
-    expect(fields(`${formatCsvRecord(record)}\r\n`)).toEqual([record]);
+  it("round-trips through csvLine", () => {
+    const record = ["plain", "with,comma", 'with "quote"', "multi\r\nline", "", "-0.5"];
+    expect(fields(csvLine(record, "keep"))).toEqual([record]);
+  });
+
+  it("reads quoted fields, doubled quotes, CRLF, a byte-order mark and skips blank lines", () => {
+    const text = '\uFEFFmrn,file\r\n"A,1","say ""hi""\nthere"\r\n\r\nB,b.jpg';
+    expect(parseCsv(text)).toEqual([
+      { line: 1, fields: ["mrn", "file"] },
+      { line: 2, fields: ["A,1", 'say "hi"\nthere'] },
+      { line: 5, fields: ["B", "b.jpg"] },
+    ]);
+  });
+
+  it("refuses an unclosed quote with its line", () => {
+    expect(() => parseCsv('a,b\n"open,x\n')).toThrow(CsvError);
+    expect(() => parseCsv('a,b\n"open,x\n')).toThrow(/Line 2/);
+  });
+
+  it("writes cells a spreadsheet will not run as formulas", () => {
+    expect(csvLine(['=HYPERLINK("x")', "+1", "-2", "@cmd", "plain", null, 3])).toBe(
+      `"'=HYPERLINK(""x"")",'+1,'-2,'@cmd,plain,,3\r\n`,
+    );
   });
 });
 

@@ -1,29 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { csvLine, CsvError, parseCsv } from "./csv";
 import { ManifestError, parseManifest } from "./manifest";
 import { unsafeEntryName } from "./zip";
-
-describe("CSV", () => {
-  it("reads quoted fields, doubled quotes, CRLF, a byte-order mark and skips blank lines", () => {
-    const text = '\uFEFFmrn,file\r\n"A,1","say ""hi""\nthere"\r\n\r\nB,b.jpg';
-    expect(parseCsv(text)).toEqual([
-      { line: 1, fields: ["mrn", "file"] },
-      { line: 2, fields: ["A,1", 'say "hi"\nthere'] },
-      { line: 5, fields: ["B", "b.jpg"] },
-    ]);
-  });
-
-  it("refuses an unclosed quote with its line", () => {
-    expect(() => parseCsv('a,b\n"open,x\n')).toThrow(CsvError);
-    expect(() => parseCsv('a,b\n"open,x\n')).toThrow(/Line 2/);
-  });
-
-  it("writes cells a spreadsheet will not run as formulas", () => {
-    expect(csvLine(['=HYPERLINK("x")', "+1", "-2", "@cmd", "plain", null, 3])).toBe(
-      `"'=HYPERLINK(""x"")",'+1,'-2,'@cmd,plain,,3\r\n`,
-    );
-  });
-});
 
 describe("manifest", () => {
   it("maps header aliases, canonical views and per-row problems", () => {
