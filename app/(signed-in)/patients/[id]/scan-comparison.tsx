@@ -132,7 +132,6 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
   // Window/level by drag (the window tool): right-left widens or narrows the window, up-down moves the level.
   const drag = useRef<{ x: number; y: number; start: Windowing } | null>(null);
   const onPointerDown = (event: React.PointerEvent) => {
-    if (tool !== "window") return;
     drag.current = { x: event.clientX, y: event.clientY, start: windowing };
     (event.currentTarget as HTMLElement).setPointerCapture(event.pointerId);
   };
@@ -311,14 +310,7 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
       >
         {shown.map(({ film, label }, i) => (
           <figure key={`${i}-${film.scanId}`} className="compare-pane">
-            <div
-              className="compare-frame"
-              // Capture phase: panzoom stops the pointer events' propagation on the image, even with panning off.
-              onPointerDownCapture={onPointerDown}
-              onPointerMoveCapture={onPointerMove}
-              onPointerUpCapture={onPointerUp}
-              onPointerCancelCapture={onPointerUp}
-            >
+            <div className="compare-frame">
               <div className="pz" ref={i === 0 ? currentRef : compareRef}>
                 {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
                 <img
@@ -345,6 +337,16 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
                   />
                 )}
               </div>
+              {tool === "window" && (
+                // With the window tool a surface over the film takes the drags, so panzoom never sees them.
+                <div
+                  className="wl-surface"
+                  onPointerDown={onPointerDown}
+                  onPointerMove={onPointerMove}
+                  onPointerUp={onPointerUp}
+                  onPointerCancel={onPointerUp}
+                />
+              )}
             </div>
             <figcaption>
               {label} · {film.date.slice(0, 10)}
