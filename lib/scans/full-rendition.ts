@@ -1,6 +1,5 @@
-// The viewer's large rendition (longest side 2048 px, re-encoded, no metadata), made from the stored original: right
-// after a single upload is stored (without holding up its answer), and on first request for every other scan (older
-// scans, bulk and reference imports): the backfill.
+// The viewer's large rendition (longest side 2048 px, re-encoded, no metadata), made from the stored original: with
+// a single upload, and on first request for every other scan (older scans, bulk and reference imports): the backfill.
 import { decodeScan, makeFullRendition } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 

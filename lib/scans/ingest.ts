@@ -299,9 +299,9 @@ export async function ingestScan(
   const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
   if (!outcome!.ok) throw outcome!.error;
   const { scanId, sha256, acquiredAt, acquiredTime, warnings } = outcome!;
-  // The viewer's large rendition, made now for a single upload but not awaited (the answer does not wait for it);
-  // bulk and reference imports leave it to the first request (full-rendition.ts).
-  ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
+  // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
+  // leave it to the first request (full-rendition.ts), which also covers a failure here.
+  await ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
     console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
   });
   return { scanId, sha256, acquiredAt, acquiredTime, warnings };

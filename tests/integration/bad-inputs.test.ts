@@ -244,8 +244,9 @@ describe("a folder of bad inputs through ingestScan", () => {
 
     const store = scanStore();
     const stored = await readdir(path.join(dataDir, "scans", scan.storageKey));
-    // The original is kept (for re-embedding with a new model) next to the two renditions.
-    expect(stored.sort()).toEqual(["original", "preview.jpg", "thumb.jpg"]);
+    // The original is kept (for re-embedding with a new model) next to the renditions.
+    // With the viewer's large rendition, made with the upload.
+    expect(stored.sort()).toEqual(["full.jpg", "original", "preview.jpg", "thumb.jpg"]);
     expect((await store.readOriginal(scan.storageKey)).equals(hostileDicom)).toBe(true);
 
     const apiCtx = { ...ctx, db: t.db, request: new Request(`http://localhost/api/v1/scans/${scan.id}/preview`) };
