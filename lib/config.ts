@@ -234,6 +234,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
 
 // Settings read on every call rather than cached: tests and scripts set these variables while the process runs.
 
+/**
+ * How long a request may wait on the database before it is answered 503 (lib/db/availability.ts): to connect (or get
+ * a pooled connection), for one statement (server side), and for a row or table lock. A paused or unreachable
+ * server otherwise holds pages, API calls and uploads for as long as it is away.
+ */
+export interface DatabaseTimeouts {
+  connectMs: number;
+  statementMs: number;
+  lockMs: number;
+  /** Client side: a server that stopped answering altogether (no statement timeout can fire there). */
+  readMs: number;
+}
+
+export function databaseTimeouts(env: Env = process.env): DatabaseTimeouts {
+  const connectMs = intFromEnv("RADTRACK_DB_CONNECT_TIMEOUT_MS", 5_000, env);
+  const statementMs = intFromEnv("RADTRACK_DB_STATEMENT_TIMEOUT_MS", 15_000, env);
+  const lockMs = intFromEnv("RADTRACK_DB_LOCK_TIMEOUT_MS", 5_000, env);
+  // A little longer than the statement timeout, so that a live server's own cancellation (a clean error) comes first.
+  return { connectMs, statementMs, lockMs, readMs: statementMs + 2_000 };
+}
+
 /** The application's database; absent until `npm start` (or a test) has started one. */
 export function databaseUrl(env: Env = process.env): string | undefined {
   return env.DATABASE_URL || undefined;

@@ -7,7 +7,10 @@
 //
 // Options:
 //   --model <dir>         model folder with model.json (default: RADTRACK_MODEL_DIR, else the app's default model)
-//   --reference <dir>     labelled reference folder in the corpus format (metadata.csv + <id>.jpg)
+//   --reference <dir>     labelled reference folder in the corpus format (metadata.csv + <id>.jpg); repeat it to
+//                         join several (e.g. --reference ../shared/data/cxr --reference ../shared/data/ralo)
+//   --ood <dir>           images that are not frontal chest films (metadata.csv: id,file,kind): the gate's refusal
+//                         rate per kind (ood.refused, ood.byKind.<kind>) and ood.frontalRefused for the queries
 //   --queries <dir>       labelled query folder, same format; must share no patient and no image with the reference
 //   --k <n>               neighbours per query (default 36, as in the app)
 //   --age-groups <list>   keep only these age groups in both sets, e.g. "adult" or "adult,unknown" (default: all)
@@ -26,7 +29,7 @@ import { formatReport } from "../lib/evaluation/format";
 import { LeakageError, runEvaluation } from "../lib/evaluation/run";
 
 const USAGE =
-  "usage: npm run eval -- --reference <dir> --queries <dir> [--model <dir>] [--k 36] [--age-groups adult,unknown] " +
+  "usage: npm run eval -- --reference <dir> [--reference <dir>] --queries <dir> [--ood <dir>] [--model <dir>] [--k 36] [--age-groups adult,unknown] " +
   "[--out report.json] [--allow-leaks] [--max-hamming 16] [--min-correlation 0.985]";
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -42,7 +45,8 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         model: { type: "string" },
-        reference: { type: "string" },
+        reference: { type: "string", multiple: true },
+        ood: { type: "string" },
         queries: { type: "string" },
         k: { type: "string" },
         out: { type: "string" },
@@ -63,7 +67,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.reference || !values.queries) {
+  if (!values.reference?.length || !values.queries) {
     console.error(`--reference and --queries are required\n${USAGE}`);
     return 1;
   }
@@ -79,6 +83,7 @@ async function main(): Promise<number> {
     const report = await runEvaluation({
       modelDir,
       referenceDir: values.reference,
+      oodDir: values.ood,
       queriesDir: values.queries,
       k,
       allowLeaks: values["allow-leaks"],

@@ -3,6 +3,7 @@
 // server action itself (actor from the session). tests/integration/rbac.test.ts calls every action through `invoke`.
 import { z } from "zod";
 import type { Actor, Role } from "@/lib/auth/actor";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { fieldErrorsOf, UserFacingError } from "@/lib/errors";
 
 export type ActionResult<T> =
@@ -110,6 +111,10 @@ export function defineAction<S extends z.ZodType, T, A extends Audience = readon
       } catch (error) {
         if (error instanceof UserFacingError) {
           return { result: { ok: false, error: error.message, fieldErrors: error.fieldErrors }, revalidate: [] };
+        }
+        if (isDatabaseUnavailable(error)) {
+          console.error(`action ${spec.name} failed: the database did not answer in time`);
+          return { result: { ok: false, error: DATABASE_UNAVAILABLE_MESSAGE }, revalidate: [] };
         }
         // Ids only: the error message may quote patient data.
         console.error(`action ${spec.name} failed for user ${caller.actor?.id ?? "anonymous"}:`, (error as Error).name);

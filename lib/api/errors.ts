@@ -1,6 +1,11 @@
 // How every /api failure reaches the client: a 4xx/5xx status and `{ "error": "<clear message>" }`, sometimes with
 // extra fields (fieldErrors, existingScanId). Known error types map to statuses here, in one place.
 import { UserFacingError } from "@/lib/errors";
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  isDatabaseUnavailable,
+} from "@/lib/db/unavailable";
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
@@ -40,6 +45,7 @@ const SCAN_ERROR_STATUS: Partial<Record<ScanErrorCode, number>> = {
   too_large: 413,
   too_many_pixels: 413,
   unsupported_type: 415,
+  not_frontal_film: 422,
 };
 
 export function errorResponse(error: unknown): Response {
@@ -58,6 +64,10 @@ export function errorResponse(error: unknown): Response {
   }
   if (error instanceof UserFacingError) {
     return jsonError(400, error.message, error.fieldErrors ? { fieldErrors: error.fieldErrors } : {});
+  }
+  if (isDatabaseUnavailable(error)) {
+    console.error("api request failed: the database did not answer in time");
+    return jsonError(503, DATABASE_UNAVAILABLE_MESSAGE, {}, { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) });
   }
   if (error instanceof EmbeddingQueueFullError) {
     return jsonError(

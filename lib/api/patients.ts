@@ -134,6 +134,7 @@ export async function findPatientsFromApi(ctx: ApiContext): Promise<Response> {
       scanCount: p._count.scans,
       lastScanAt: p.summary?.lastScanAt?.toISOString() ?? null,
       latestSeverity: p.summary?.latestIndex ?? null,
+      latestExtent: p.summary?.latestExtent ?? null,
       status: p.summary?.status ?? null,
       alertCount: p.summary?.alertCount ?? 0,
       updatedAt: p.updatedAt.toISOString(),

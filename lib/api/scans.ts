@@ -43,6 +43,7 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
       acquiredAt: formText(form, "acquiredAt"),
       acquiredTime: formText(form, "acquiredTime"),
       view: formText(form, "view"),
+      overrideGateReason: formText(form, "overrideGateReason"),
     },
     ctx,
   );
@@ -51,6 +52,8 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
     acquiredAt: result.acquiredAt,
     acquiredTime: result.acquiredTime,
     warnings: result.warnings,
+    // The model's own estimate on the readers' 0-8 scale with its interval (null for an embedding-only model).
+    severity: { modelId: result.modelId, extent: result.extent },
   };
   return jsonResponse(body, 201, {
     Location: `/api/v1/scans/${result.scanId}/preview`,
@@ -81,14 +84,11 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   }
   try {
     if (kind !== "thumbnail") {
-      await recordAudit(ctx.db, {
+      await recordAudit(ctx.db, ctx, {
         action: "scan.viewed",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "scan",
         targetId: scan.id,
         patientId: scan.patientId,
-        ip: ctx.ip,
         details: { rendition: kind },
       });
     }
@@ -124,14 +124,11 @@ export async function scanHeatmap(ctx: ApiContext, rawScanId: string | undefined
   const store = scanStore();
   const record = await ensureHeatmap(ctx.db, store, scan);
   const png = await store.read(scan.storageKey, "heatmap.png");
-  await recordAudit(ctx.db, {
+  await recordAudit(ctx.db, ctx, {
     action: "scan.viewed",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "scan",
     targetId: scan.id,
     patientId: scan.patientId,
-    ip: ctx.ip,
     details: { rendition: "heatmap" },
   });
   return new Response(new Uint8Array(png), {

@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   "user.enabled",
   "user.password_reset",
   "scan.uploaded",
+  "scan.gate_overridden",
   "scan.viewed",
   "neighbours.viewed",
   "reference.imported",
@@ -53,19 +54,56 @@ export interface AuditEventInput {
   details?: Prisma.InputJsonObject;
 }
 
-export async function recordAudit(db: Db | Prisma.TransactionClient, event: AuditEventInput): Promise<void> {
-  await db.auditEvent.create({
-    data: {
-      action: event.action,
-      actorId: event.actorId ?? null,
-      actorEmail: event.actorEmail ?? null,
-      targetType: event.targetType ?? null,
-      targetId: event.targetId ?? null,
-      patientId: event.patientId ?? null,
-      ip: event.ip ?? null,
-      details: event.details ?? {},
-    },
-  });
+/** Who did it and from where: an action's or route's context. No actor: the system, or an anonymous caller. */
+export interface AuditContext {
+  actor: { id: string; email: string } | null;
+  ip: string | null;
+}
+
+/** An event without its actor and address, which come from the context. */
+export type AuditEvent = Omit<AuditEventInput, "actorId" | "actorEmail" | "ip">;
+
+/** The row of an event done by ctx's actor from ctx's address: the one place that copies them. */
+export function auditRow(ctx: AuditContext | null | undefined, event: AuditEvent) {
+  return {
+    action: event.action,
+    actorId: ctx?.actor?.id ?? null,
+    actorEmail: ctx?.actor?.email ?? null,
+    targetType: event.targetType ?? null,
+    targetId: event.targetId ?? null,
+    patientId: event.patientId ?? null,
+    ip: ctx?.ip ?? null,
+    details: event.details ?? {},
+  };
+}
+
+/**
+ * Appends one event. Pass the caller's context (`recordAudit(db, ctx, event)`) so that actor and address are taken
+ * from it; an event whose actor is not the caller (a login attempt names the account tried) passes them itself.
+ */
+export async function recordAudit(db: Db | Prisma.TransactionClient, event: AuditEventInput): Promise<void>;
+export async function recordAudit(
+  db: Db | Prisma.TransactionClient,
+  ctx: AuditContext | null | undefined,
+  event: AuditEvent,
+): Promise<void>;
+export async function recordAudit(
+  db: Db | Prisma.TransactionClient,
+  ctxOrEvent: AuditContext | AuditEventInput | null | undefined,
+  maybeEvent?: AuditEvent,
+): Promise<void> {
+  const data = maybeEvent
+    ? auditRow(ctxOrEvent as AuditContext | null | undefined, maybeEvent)
+    : explicitRow(ctxOrEvent as AuditEventInput);
+  await db.auditEvent.create({ data });
+}
+
+function explicitRow(event: AuditEventInput) {
+  return {
+    ...auditRow({ actor: null, ip: event.ip ?? null }, event),
+    actorId: event.actorId ?? null,
+    actorEmail: event.actorEmail ?? null,
+  };
 }
 
 export interface AuditFilter {

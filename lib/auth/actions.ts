@@ -56,11 +56,8 @@ export const logoutAction = serverAction(
     roles: ["admin", "clinician"],
     input: z.object({}),
     handler: async (_input, ctx) => {
-      await recordAudit(db(), {
+      await recordAudit(db(), ctx, {
         action: "auth.logout",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
-        ip: ctx.ip,
       });
       // Clearing the cookie alone can race with the proxy re-issuing it on the same request; a new session version
       // makes every token issued so far invalid, whatever cookie the browser keeps (it signs out other devices too).

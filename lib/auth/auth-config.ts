@@ -7,6 +7,11 @@ import { judgeSession } from "./session-policy";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** Paths open without a session: the login page, and /api and /dicomweb, which authenticate each request themselves. */
+export function isOpenPath(path: string): boolean {
+  return path === "/login" || path.startsWith("/api/") || path.startsWith("/dicomweb/");
+}
+
 export function baseAuthConfig(): NextAuthConfig {
   const cfg = loadConfig();
   const policy = { idleSeconds: cfg.idleTimeoutSeconds, maxAgeSeconds: cfg.sessionMaxAgeSeconds };
@@ -42,8 +47,7 @@ export function baseAuthConfig(): NextAuthConfig {
       },
       authorized({ auth, request }) {
         const path = request.nextUrl.pathname;
-        // /api and /dicomweb authenticate each request themselves (bearer tokens).
-        if (path === "/login" || path.startsWith("/api/") || path.startsWith("/dicomweb/")) return true;
+        if (isOpenPath(path)) return true;
         if (!auth?.user) return false;
         if (path.startsWith("/admin") && auth.user.role !== "admin") {
           return Response.redirect(new URL("/forbidden", request.nextUrl));

@@ -326,13 +326,10 @@ export async function submitJob(
           payload: { ...payload, phase: "submitted", ip: ctx.ip, patientsCreated } as unknown as Prisma.InputJsonObject,
         },
       });
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "bulk.submitted",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "job",
         targetId: input.jobId,
-        ip: ctx.ip,
         details: {
           files,
           refused: await tx.bulkItem.count({ where: { jobId: input.jobId, status: "refused" } }),
@@ -364,13 +361,10 @@ export async function cancelJob(
     data: { status: "cancelled", error: "Cancelled by an administrator." },
   });
   if (cancelled.count !== 1) throw new UserFacingError("This job has already ended.");
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "bulk.cancelled",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "job",
     targetId: jobId,
-    ip: ctx.ip,
     details: { was: job.status },
   });
   // Nobody working on it: close it now. Otherwise its worker closes it after the batch in hand.

@@ -11,13 +11,10 @@ export async function createTeam(db: Db, input: CreateTeamInput, ctx: ActionCont
   try {
     return await db.$transaction(async (tx) => {
       const team = await tx.careTeam.create({ data: { name: input.name } });
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "care_team.created",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "care_team",
         targetId: team.id,
-        ip: ctx.ip,
         details: { name: input.name },
       });
       return { id: team.id };
@@ -38,13 +35,10 @@ export async function deleteTeam(db: Db, input: { teamId: string }, ctx: ActionC
     });
     if (!team) throw new UserFacingError("This team no longer exists.");
     await tx.careTeam.delete({ where: { id: team.id } });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "care_team.deleted",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "care_team",
       targetId: team.id,
-      ip: ctx.ip,
       details: { name: team.name, members: team._count.members, patients: team._count.patients },
     });
     return { id: team.id };
@@ -71,13 +65,10 @@ export async function setTeamMember(db: Db, input: SetMemberInput, ctx: ActionCo
     : (await db.careTeamMember.deleteMany({ where: { teamId: input.teamId, userId: user.id } })).count;
   // Asking for the state a team is already in changes nothing and records nothing.
   if (changed > 0) {
-    await recordAudit(db, {
+    await recordAudit(db, ctx, {
       action: input.member ? "care_team.member_added" : "care_team.member_removed",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "care_team",
       targetId: input.teamId,
-      ip: ctx.ip,
       details: { userId: user.id },
     });
   }
@@ -100,14 +91,11 @@ export async function setTeamPatient(db: Db, input: SetPatientInput, ctx: Action
       ).count
     : (await db.careTeamPatient.deleteMany({ where: { teamId: input.teamId, patientId: patient.id } })).count;
   if (changed > 0) {
-    await recordAudit(db, {
+    await recordAudit(db, ctx, {
       action: input.member ? "care_team.patient_added" : "care_team.patient_removed",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "care_team",
       targetId: input.teamId,
       patientId: patient.id,
-      ip: ctx.ip,
     });
   }
   return { changed: changed > 0 };

@@ -237,10 +237,17 @@ export async function ensureModel(db: Db, model: ModelRecord): Promise<void> {
  * Many vectors of one model in one statement (reference import, benchmarks). Rows that already have a vector for
  * this model are left alone. Returns the number inserted.
  */
+/** The model's extent estimate stored beside the vector (null columns for a model without an extent head). */
+export interface StoredExtent {
+  value: number;
+  lo: number;
+  hi: number;
+}
+
 export async function insertEmbeddings(
   db: Sql,
   model: { id: string; dims: number },
-  rows: readonly { scanId: string; vector: Float32Array }[],
+  rows: readonly { scanId: string; vector: Float32Array; extent?: StoredExtent }[],
 ): Promise<number> {
   assertDims(model.dims);
   if (rows.length === 0) return 0;
@@ -254,10 +261,14 @@ export async function insertEmbeddings(
   }
   const scanIds = rows.map((r) => r.scanId);
   const vectors = rows.map((r) => vectorText(r.vector));
+  const extent = rows.map((r) => r.extent?.value ?? null);
+  const lo = rows.map((r) => r.extent?.lo ?? null);
+  const hi = rows.map((r) => r.extent?.hi ?? null);
   return db.$executeRaw`
-    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector")
-    SELECT gen_random_uuid(), t.scan_id, ${model.id}, t.v::vector
-    FROM unnest(${scanIds}::uuid[], ${vectors}::text[]) AS t(scan_id, v)
+    INSERT INTO "embeddings" ("id", "scan_id", "model_id", "vector", "extent", "extent_lo", "extent_hi")
+    SELECT gen_random_uuid(), t.scan_id, ${model.id}, t.v::vector, t.x, t.lo, t.hi
+    FROM unnest(${scanIds}::uuid[], ${vectors}::text[], ${extent}::float8[], ${lo}::float8[], ${hi}::float8[])
+      AS t(scan_id, v, x, lo, hi)
     ON CONFLICT ("scan_id", "model_id") DO NOTHING`;
 }
 

@@ -79,14 +79,11 @@ async function patientFor(
           birthYear: held.birthYear,
         },
       });
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "patient.created",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "patient",
         targetId: patient.id,
         patientId: patient.id,
-        ip: ctx.ip,
         details: { via: "dicomweb" },
       });
       return patient.id;
@@ -125,14 +122,11 @@ export async function confirmPending(
     reprocessPending: true,
   });
   await db.dicomwebPending.delete({ where: { id: held.id } });
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "dicomweb.confirmed",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: outcome!.scanId ? "scan" : "patient",
     targetId: outcome!.scanId ?? patientId,
     patientId,
-    ip: ctx.ip,
     details: { sopInstanceUid: held.sopInstanceUid, choice: input.choice, outcome: outcome!.outcome },
   });
 
@@ -167,11 +161,8 @@ export async function discardPending(db: Db, id: string, ctx: ActionContext): Pr
       where: { sopInstanceUid: held.sopInstanceUid },
       data: { outcome: "refused", reason: "discarded by an admin" },
     });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "dicomweb.discarded",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
-      ip: ctx.ip,
       details: { sopInstanceUid: held.sopInstanceUid },
     });
   });

@@ -83,14 +83,11 @@ async function recordInstance(db: Db, origin: ReceiveOrigin, h: InstanceHeader, 
 }
 
 async function auditReceived(db: Db, origin: ReceiveOrigin, ctx: PublicActionContext, o: ReceiveOutcome) {
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "dicomweb.received",
-    actorId: ctx.actor?.id ?? null,
-    actorEmail: ctx.actor?.email ?? null,
     targetType: o.scanId ? "scan" : null,
     targetId: o.scanId,
     patientId: o.patientId,
-    ip: ctx.ip,
     details: {
       via: origin.via,
       remote: origin.remote,
@@ -112,14 +109,11 @@ async function createPatientFrom(db: Db, h: InstanceHeader, ctx: PublicActionCon
           birthYear: h.birthYear ?? null,
         },
       });
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "patient.created",
-        actorId: ctx.actor?.id ?? null,
-        actorEmail: ctx.actor?.email ?? null,
         targetType: "patient",
         targetId: patient.id,
         patientId: patient.id,
-        ip: ctx.ip,
         details: { via: "dicomweb" },
       });
       return patient.id;

@@ -139,11 +139,8 @@ export async function saveSettings(
   }
   await db.$transaction(async (tx) => {
     await tx.dicomwebSettings.upsert({ where: { id: "default" }, create: { id: "default", ...data }, update: data });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "dicomweb.settings_changed",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
-      ip: ctx.ip,
       // Never the secrets.
       details: {
         enabled: data.enabled,

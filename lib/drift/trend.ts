@@ -1,11 +1,18 @@
-// A patient's course from the severity indices of their scans: the trend (change per week, Theil-Sen so that one
-// noisy film cannot flip it), a status with documented thresholds, and alerts on single steps.
-import { REGION_BOUNDS, regionOf, type Region } from "./severity";
+// A patient's course from the severity values of their scans, on the model's scale (scale.ts): the trend (change
+// per week, Theil-Sen so that one noisy film cannot flip it), a status with documented thresholds, and alerts on
+// single steps. Alerts (docs/drift.md): entering the severe region, or a rise beyond what the estimate's own error
+// explains, from below the severe region; a move inside the severe region never alerts.
+import { INDEX_SCALE, regionOn, type SeverityScale } from "./scale";
+import type { Region } from "./severity";
 
 export interface TimelinePoint {
   scanId: string;
   acquiredAt: Date;
+  /** Severity on the scale in use (extent 0-8, or the 0-1 index of an embedding-only model). */
   index: number;
+  /** The estimate's interval, when the model gives one. */
+  lo?: number;
+  hi?: number;
   /** The model whose vectors produced this index. */
   modelId: string;
 }
@@ -13,9 +20,9 @@ export interface TimelinePoint {
 export interface DriftPolicy {
   /** Scans used for the trend: the most recent ones. */
   window: number;
-  /** Index change per week beyond which the course is worsening or improving. */
+  /** Change per week, as a fraction of the scale's range, beyond which the course is worsening or improving. */
   slopePerWeek: number;
-  /** Rise between consecutive scans that raises an alert. */
+  /** Smallest rise between consecutive scans, as a fraction of the scale's range, that raises an alert. */
   alertRise: number;
 }
 
@@ -33,7 +40,7 @@ export interface Alert {
 export interface PatientDrift {
   modelId: string | null;
   points: TimelinePoint[];
-  /** Index change per week over the last `window` scans; null with fewer than two dated scans. */
+  /** Change per week on the scale (points per week for extent) over the last `window` scans; null with < 2 scans. */
   slopePerWeek: number | null;
   status: Status;
   alerts: Alert[];
@@ -59,14 +66,33 @@ export function theilSenSlope(xs: readonly number[], ys: readonly number[]): num
   return slopes.length % 2 ? slopes[mid]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
 }
 
+/**
+ * The rise that counts as real between two estimates: the policy's floor, or, when both carry an interval, the
+ * half-width of the difference of two independent errors (sqrt of the sum of squared half-widths), whichever is larger.
+ */
+export function riseThreshold(
+  prev: TimelinePoint,
+  cur: TimelinePoint,
+  policy: DriftPolicy,
+  scale: SeverityScale,
+): number {
+  const floor = policy.alertRise * scale.max;
+  if (prev.lo === undefined || prev.hi === undefined || cur.lo === undefined || cur.hi === undefined) return floor;
+  const a = (prev.hi - prev.lo) / 2;
+  const b = (cur.hi - cur.lo) / 2;
+  return Math.max(floor, Math.sqrt(a * a + b * b));
+}
+
 export function patientDrift(
   all: readonly TimelinePoint[],
   modelId: string,
   policy: DriftPolicy = DEFAULT_POLICY,
+  scale: SeverityScale = INDEX_SCALE,
 ): PatientDrift {
   const points = all
     .filter((p) => p.modelId === modelId)
     .sort((a, b) => a.acquiredAt.getTime() - b.acquiredAt.getTime() || a.scanId.localeCompare(b.scanId));
+  const limit = policy.slopePerWeek * scale.max;
   const excludedOtherModel = all.length - points.length;
   const recent = points.slice(-policy.window);
   const slopePerWeek =
@@ -79,9 +105,9 @@ export function patientDrift(
   const status: Status =
     slopePerWeek === null
       ? "insufficient"
-      : slopePerWeek > policy.slopePerWeek
+      : slopePerWeek > limit
         ? "worsening"
-        : slopePerWeek < -policy.slopePerWeek
+        : slopePerWeek < -limit
           ? "improving"
           : "stable";
   const alerts: Alert[] = [];
@@ -89,9 +115,11 @@ export function patientDrift(
     const prev = points[i - 1]!;
     const cur = points[i]!;
     const rise = cur.index - prev.index;
-    if (cur.index >= REGION_BOUNDS.severe && prev.index < REGION_BOUNDS.severe) {
+    const severe = scale.regions.severe;
+    if (prev.index >= severe) continue;
+    if (cur.index >= severe) {
       alerts.push({ scanId: cur.scanId, kind: "entered_severe", rise });
-    } else if (rise > policy.alertRise) {
+    } else if (rise > riseThreshold(prev, cur, policy, scale)) {
       alerts.push({ scanId: cur.scanId, kind: "sharp_rise", rise });
     }
   }
@@ -102,7 +130,7 @@ export function patientDrift(
     slopePerWeek,
     status,
     alerts,
-    latest: last ? { ...last, region: regionOf(last.index) } : null,
+    latest: last ? { ...last, region: regionOn(scale, last.index) } : null,
     excludedOtherModel,
   };
 }

@@ -4,6 +4,7 @@ import { BoundedBatcher, type BatcherStats } from "./batcher";
 import { openEmbeddingEngine, type EmbeddingEngine } from "./engine";
 import { openThreadedEngine } from "./inference-thread";
 import { errorMessage } from "./errors";
+import { unpack, type FilmAnalysis } from "./heads";
 import { createPreprocessor, type Preprocessor } from "./preprocess";
 import type { EmbeddingLog, ExecutionProvider, RequestedProvider } from "./providers";
 import type { EmbeddingSettings } from "./settings";
@@ -46,6 +47,9 @@ export interface EmbeddingModelInfo {
 export interface Embedder {
   embedImages(images: readonly GreyImage[]): Promise<Float32Array[]>;
   embedImage(image: GreyImage): Promise<Float32Array>;
+  /** The embedding plus what the model's heads say (severity extent, view gate), one per image, in order. */
+  analyseImages(images: readonly GreyImage[]): Promise<FilmAnalysis[]>;
+  analyseImage(image: GreyImage): Promise<FilmAnalysis>;
   /** Opens the session if needed (model load, checksum, provider choice) and returns it. */
   ready(): Promise<EmbeddingEngine>;
   status(): Promise<EmbeddingStatus>;
@@ -103,18 +107,25 @@ export function createEmbedder(settings: EmbeddingSettings, log: EmbeddingLog = 
     run: runBatch,
   });
 
+  async function analyse(images: readonly GreyImage[]): Promise<FilmAnalysis[]> {
+    images.forEach((img, i) => assertGreyImage(img, `image ${i}`));
+    if (images.length === 0) return [];
+    // Surface configuration errors before anything is queued.
+    const { engine } = await load();
+    const packed = images.length === 1 ? [await batcher.submit(images[0]!)] : await batcher.submitAll(images);
+    return packed.map((p) => unpack(engine.descriptor, p));
+  }
+
   return {
     async embedImages(images) {
-      images.forEach((img, i) => assertGreyImage(img, `image ${i}`));
-      if (images.length === 0) return [];
-      // Surface configuration errors before anything is queued.
-      await load();
-      return batcher.submitAll(images);
+      return (await analyse(images)).map((a) => a.vector);
     },
     async embedImage(image) {
-      assertGreyImage(image);
-      await load();
-      return batcher.submit(image);
+      return (await analyse([image]))[0]!.vector;
+    },
+    analyseImages: analyse,
+    async analyseImage(image) {
+      return (await analyse([image]))[0]!;
     },
     async ready() {
       return (await load()).engine;

@@ -3,6 +3,7 @@
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { verifySha256 } from "./checksum";
 import { EmbeddingConfigError, EmbeddingEngineError } from "./errors";
+import { headOutputs, packedWidth } from "./heads";
 import type { ModelDescriptor } from "./model-contract";
 import { loadModelFolder } from "./model-dir";
 import {
@@ -34,7 +35,10 @@ export interface EmbeddingEngine {
   readonly maxBatch: number;
   /** Where `session.run` executes: a worker thread (inference-thread.ts) or the thread that opened the engine. */
   readonly thread: "worker" | "main";
-  /** `input` holds `count` preprocessed images (NCHW); returns one checked, unit-length vector each. */
+  /**
+   * `input` holds `count` preprocessed images (NCHW); returns one packed array each: the checked, unit-length vector
+   * followed by the model's head outputs (heads.ts unpacks them).
+   */
   infer(input: Float32Array, count: number): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
@@ -46,8 +50,10 @@ function checkSignature(session: InferenceSession, d: ModelDescriptor): void {
   if (!session.inputNames.includes(d.input.name)) {
     fail(`input "${d.input.name}" not in the graph's inputs [${session.inputNames.join(", ")}]`);
   }
-  if (!session.outputNames.includes(d.output.name)) {
-    fail(`output "${d.output.name}" not in the graph's outputs [${session.outputNames.join(", ")}]`);
+  for (const name of [d.output.name, ...headOutputs(d).map((h) => h.name)]) {
+    if (!session.outputNames.includes(name)) {
+      fail(`output "${name}" not in the graph's outputs [${session.outputNames.join(", ")}]`);
+    }
   }
   const input = session.inputMetadata.find((m) => m.name === d.input.name);
   if (input?.isTensor) {
@@ -79,7 +85,8 @@ async function runSession(
     throw new RangeError(`input has ${input.length} values, expected ${count} x ${per}`);
   }
   const feeds = { [d.input.name]: new Tensor("float32", input, [count, channels, height, width]) };
-  const result = await session.run(feeds, [d.output.name]);
+  const heads = headOutputs(d);
+  const result = await session.run(feeds, [d.output.name, ...heads.map((h) => h.name)]);
   const out = result[d.output.name];
   if (!(out instanceof Tensor) || out.type !== "float32" || !(out.data instanceof Float32Array)) {
     throw new EmbeddingEngineError(`${d.id}: output "${d.output.name}" is not a float32 tensor`);
@@ -90,13 +97,31 @@ async function runSession(
       `${d.id}: output "${d.output.name}" has shape [${dims.join(",")}], expected [${count},${d.dims}] (model.json dims)`,
     );
   }
+  const headData = heads.map((h) => {
+    const t = result[h.name];
+    if (!(t instanceof Tensor) || !(t.data instanceof Float32Array) || t.data.length !== count * h.width) {
+      throw new EmbeddingConfigError(
+        `${d.id}: head output "${h.name}" should hold ${count} x ${h.width} float32 values`,
+      );
+    }
+    return t;
+  });
   const data = out.data;
+  const packedLength = packedWidth(d);
   const vectors: Float32Array[] = [];
   for (let i = 0; i < count; i++) {
     const raw = data.subarray(i * d.dims, (i + 1) * d.dims);
-    vectors.push(d.output.l2normalize ? l2Normalize(raw) : assertUnitVector(Float32Array.from(raw)));
+    const packed = new Float32Array(packedLength);
+    packed.set(d.output.l2normalize ? l2Normalize(raw) : assertUnitVector(Float32Array.from(raw)));
+    let at = d.dims;
+    heads.forEach((h, k) => {
+      packed.set((headData[k]!.data as Float32Array).subarray(i * h.width, (i + 1) * h.width), at);
+      at += h.width;
+    });
+    vectors.push(packed);
   }
   out.dispose();
+  for (const t of headData) t.dispose();
   return vectors;
 }
 

@@ -4,10 +4,13 @@
 import { createEmbedder, type Embedder, type EmbeddingModelInfo, type EmbeddingStatus } from "./embedder";
 import { errorMessage } from "./errors";
 import { embeddingSettings } from "./settings";
+import type { FilmAnalysis } from "./heads";
 import type { GreyImage } from "./types";
 
 export type { Embedder, EmbeddingModelInfo, EmbeddingStatus } from "./embedder";
 export type { GreyImage } from "./types";
+export type { ExtentEstimate, FilmAnalysis, ViewEstimate } from "./heads";
+export { VIEW_CLASSES, type ViewClass } from "./model-contract";
 export type { ModelDescriptor } from "./model-contract";
 export type { EmbeddingSettings } from "./settings";
 export type { ExecutionProvider, RequestedProvider } from "./providers";
@@ -41,6 +44,15 @@ export function embedImages(images: readonly GreyImage[]): Promise<Float32Array[
 
 export function embedImage(image: GreyImage): Promise<Float32Array> {
   return defaultEmbedder().embedImage(image);
+}
+
+/** Vectors plus the model's heads (severity extent with its interval, frontal-film gate), one per image. */
+export function analyseImages(images: readonly GreyImage[]): Promise<FilmAnalysis[]> {
+  return defaultEmbedder().analyseImages(images);
+}
+
+export function analyseImage(image: GreyImage): Promise<FilmAnalysis> {
+  return defaultEmbedder().analyseImage(image);
 }
 
 /** For the admin page: never throws; a broken configuration comes back as { state: "error" }. */

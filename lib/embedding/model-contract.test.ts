@@ -66,7 +66,7 @@ describe("model contract", () => {
   });
 
   it("reads the model folder from RADTRACK_MODEL_DIR, defaulting to the trained Radtrack model", () => {
-    expect(resolveModelDir({}, "/srv/app")).toBe("/srv/app/models/radtrack_cxr_v2");
+    expect(resolveModelDir({}, "/srv/app")).toBe("/srv/app/models/radtrack_cxr_v3");
     expect(resolveModelDir({ RADTRACK_MODEL_DIR: "models/cxr@3" }, "/srv/app")).toBe("/srv/app/models/cxr@3");
     expect(resolveModelDir({ RADTRACK_MODEL_DIR: "/data/m" }, "/srv/app")).toBe("/data/m");
   });

@@ -57,6 +57,45 @@ const resize = z.discriminatedUnion("mode", [
   }),
 ]);
 
+const outputName = z.string().min(1);
+
+/** What the frontal-film gate tells apart; `frontal` is the only class that passes. */
+export const VIEW_CLASSES = ["frontal", "lateral", "ct", "other"] as const;
+export type ViewClass = (typeof VIEW_CLASSES)[number];
+const probability = z.number().gt(0).lt(1);
+
+/**
+ * Extra outputs of the same graph, read in the same run as the embedding. `extent`: the film's estimated geographic
+ * extent on the readers' 0-8 scale, with a split-conformal interval (half-width at the stated coverage, measured on
+ * held-out patients). `view`: the frontal-film gate, a softmax over `classes` and a distance to the frontal training
+ * films; a film is refused when its frontal probability is below `frontalMinProbability` or its distance above
+ * `maxDistance`.
+ */
+export const headsSchema = z.strictObject({
+  extent: z
+    .strictObject({
+      output: outputName,
+      scale: z.tuple([z.literal(0), z.literal(8)]),
+      interval: z.strictObject({
+        method: z.literal("split-conformal"),
+        halfWidth: z.number().positive(),
+        coverage: probability,
+      }),
+    })
+    .optional(),
+  view: z
+    .strictObject({
+      output: outputName,
+      classes: z
+        .array(z.enum(VIEW_CLASSES))
+        .refine((c) => c[0] === "frontal" && new Set(c).size === c.length, "frontal first, no repeats"),
+      frontalMinProbability: probability,
+      distanceOutput: outputName,
+      maxDistance: z.number().positive(),
+    })
+    .optional(),
+});
+
 export const modelDescriptorSchema = z
   .strictObject({
     /** Stable identity stored with every vector: `<name>@<version>`. */
@@ -88,6 +127,7 @@ export const modelDescriptorSchema = z
     }),
     // pgvector's HNSW index stops at 2000 dimensions for `vector`.
     dims: positiveInt.max(2000),
+    heads: headsSchema.optional(),
     provenance: z.looseObject({
       summary: z.string().min(1),
       source: z.string().optional(),

@@ -7,10 +7,11 @@ import { EmbeddingConfigError, errorMessage } from "./errors";
 import { expandSearchDir, parseModelDescriptor, type ModelDescriptor } from "./model-contract";
 
 /**
- * Radtrack's own chest X-ray model (models/radtrack_cxr_v2/MODEL_CARD.md). Relative to the working directory (the
- * repo root). The ImageNet MobileNetV2 it was trained from stays available as models/mobilenet_v2_imagenet.
+ * Radtrack's own chest X-ray model (models/radtrack_cxr_v3/MODEL_CARD.md): embedding, extent on the readers' 0-8
+ * scale with its interval, and the frontal-film gate. Relative to the working directory (the repo root). Its
+ * predecessor (models/radtrack_cxr_v2, embedding only) and the ImageNet MobileNetV2 baseline stay available.
  */
-export const DEFAULT_MODEL_DIR = "models/radtrack_cxr_v2";
+export const DEFAULT_MODEL_DIR = "models/radtrack_cxr_v3";
 
 /** The ImageNet baseline: tests that pin exact dimensions and ids use it explicitly. */
 export const IMAGENET_MODEL_DIR = "models/mobilenet_v2_imagenet";

@@ -18,6 +18,11 @@ export interface EvalRow {
   geographicMean: number | null;
   opacityMean: number | null;
   ageGroup: string | null;
+  /** Each reader's geographic extent (0-8) when the folder has reader columns (RALO-style). */
+  reader1Geographic: number | null;
+  reader2Geographic: number | null;
+  /** Exam time (ISO, from exam_datetime) to order one patient's films; offsetDays otherwise. */
+  examTime: string | null;
 }
 
 export interface EvalCorpus {
@@ -85,6 +90,9 @@ export function parseEvalCorpus(csv: string, dir: string, options: ReadOptions =
       geographicMean: num(get(r, "geographic_mean")),
       opacityMean: num(get(r, "opacity_mean")),
       ageGroup,
+      reader1Geographic: num(get(r, "reader1_geographic")),
+      reader2Geographic: num(get(r, "reader2_geographic")),
+      examTime: get(r, "exam_datetime") || null,
     });
   }
   return { dir, rows, skipped };

@@ -17,6 +17,9 @@ function row(id: string, severity: ReferenceClass, source: string, extra: Partia
     geographicMean: null,
     opacityMean: null,
     ageGroup: "adult",
+    reader1Geographic: null,
+    reader2Geographic: null,
+    examTime: null,
     ...extra,
   };
 }

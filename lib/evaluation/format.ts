@@ -39,9 +39,32 @@ export function formatReport(r: RunReport): string {
         : `severity ${name}: not enough scored reference images`,
     );
   }
+  const e = r.severity.extent;
+  const ci = (c: [number, number] | null) => (c ? ` [${f(c[0])}, ${f(c[1])}]` : "");
   lines.push(
-    `drift direction agreement ${f(r.drift.directionAgreement)} (${r.drift.agreeing}/${r.drift.pairs} pairs, ${r.drift.patients} patients)`,
+    `extent (0-8) vs readers: pearson ${f(e.pearson)}${ci(e.ci95.pearson)} spearman ${f(e.spearman)} ` +
+      `MAE ${f(e.mae)}${ci(e.ci95.mae)} (n=${e.films})`,
+    `neighbours' expert extent: pearson ${f(r.severity.neighbours.pearson)}${ci(r.severity.neighbours.ci95)} ` +
+      `(n=${r.severity.neighbours.films}); top-${r.k} similarity mean ${f(r.severity.neighbours.top36SimilarityMean)}, ` +
+      `top1-topk ${f(r.severity.neighbours.top36SimilaritySpread)}`,
+    `direction of change: agreement ${f(r.drift.directionAgreement)}${ci(r.drift.ci95.directionAgreement)} on ` +
+      `${r.drift.pairs} pairs (${r.drift.patients} patients), delta spearman ${f(r.drift.deltaSpearman)}`,
+    `reader 1 vs reader 2: pearson ${f(r.readers.pearson)} MAE ${f(r.readers.mae)} (n=${r.readers.films})`,
+    `class drift (earlier definition): agreement ${f(r.driftClasses.directionAgreement)} (${r.driftClasses.agreeing}/${r.driftClasses.pairs} pairs)`,
   );
+  if (r.ood) {
+    lines.push(
+      `gate: ${
+        r.ood.images
+          ? `refused ${f(r.ood.refused)} of ${r.ood.images} non-frontal images (` +
+            Object.entries(r.ood.byKind)
+              .map(([k, v]) => `${k} ${f(v)}`)
+              .join(", ") +
+            "); "
+          : ""
+      }` + `frontal queries refused ${f(r.ood.frontalRefused)}`,
+    );
+  }
   for (const [c, s] of Object.entries(r.sourceLeakage.byClass)) {
     lines.push(
       `source from embedding within ${c}: accuracy ${f(s.accuracy)} vs majority ${f(s.majorityBaseline)}; ` +

@@ -3,17 +3,30 @@
 // model folder goes in, so anyone can run it on their own labelled scans.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { createEmbedder, embeddingSettings, type EmbeddingSettings, type GreyImage } from "@/lib/embedding";
+import {
+  createEmbedder,
+  embeddingSettings,
+  type EmbeddingSettings,
+  type FilmAnalysis,
+  type GreyImage,
+} from "@/lib/embedding";
+import { judgeView, type GateSpec } from "@/lib/gate/frontal-film";
 import { decodeScan } from "@/lib/image";
+import { parseCsvWithHeader } from "@/lib/csv";
 import { readEvalCorpus, type EvalCorpus, type EvalRow } from "./corpus";
 import { fingerprint, type Fingerprint } from "./fingerprint";
 import { evaluate, type EvaluationReport } from "./evaluate";
+import { expertExtent, gradedReport, type GradedReport } from "./graded";
+import { dot } from "./metrics";
 import { DEFAULT_MAX_HAMMING, DEFAULT_MIN_CORRELATION, describeLeaks, findLeaks, type LeakCheck } from "./leakage";
 
 export interface RunOptions {
   modelDir: string;
-  referenceDir: string;
+  /** One folder or several (concatenated: e.g. the adult corpus and a scored serial-film set). */
+  referenceDir: string | readonly string[];
   queriesDir: string;
+  /** A folder of images that are not frontal chest films (metadata.csv: id,file,kind) for the gate's refusal rates. */
+  oodDir?: string;
   k: number;
   allowLeaks?: boolean;
   /** 256-bit dHash distance that counts as the same picture (default 16). */
@@ -27,7 +40,24 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-export interface RunReport extends EvaluationReport {
+export interface OodReport {
+  definition: string;
+  images: number;
+  /** Share of the OOD images refused (by the decoder's checks or the frontal-film gate). */
+  refused: number | null;
+  byKind: Record<string, number>;
+  counts: Record<string, { images: number; refused: number }>;
+  /** Share of the query films (real frontal films) that the gate refuses. */
+  frontalRefused: number | null;
+}
+
+export interface RunReport extends Omit<EvaluationReport, "severity" | "drift"> {
+  severity: EvaluationReport["severity"] & GradedReport["severity"];
+  /** Direction of change on consecutive films (graded.ts); the class-based drift of earlier reports is `driftClasses`. */
+  drift: GradedReport["drift"];
+  driftClasses: EvaluationReport["drift"];
+  readers: GradedReport["readers"];
+  ood: OodReport | null;
   tool: "radtrack-eval";
   createdAt: string;
   model: { id: string; sha256: string; dims: number; dir: string; onnxPath: string };
@@ -78,24 +108,87 @@ async function fingerprintCorpus(corpus: EvalCorpus): Promise<Fingerprint[]> {
 
 async function embedCorpus(
   corpus: EvalCorpus,
-  embed: (images: readonly GreyImage[]) => Promise<Float32Array[]>,
+  analyse: (images: readonly GreyImage[]) => Promise<FilmAnalysis[]>,
   log: (line: string) => void,
   label: string,
-): Promise<Float32Array[]> {
-  const vectors: Float32Array[] = [];
+): Promise<FilmAnalysis[]> {
+  const out: FilmAnalysis[] = [];
   for (let start = 0; start < corpus.rows.length; start += CHUNK) {
-    vectors.push(...(await embed(await decodeChunk(corpus.rows.slice(start, start + CHUNK)))));
-    if ((start / CHUNK) % 10 === 9) log(`${label}: ${vectors.length} / ${corpus.rows.length}`);
+    out.push(...(await analyse(await decodeChunk(corpus.rows.slice(start, start + CHUNK)))));
+    if ((start / CHUNK) % 10 === 9) log(`${label}: ${out.length} / ${corpus.rows.length}`);
   }
-  return vectors;
+  return out;
+}
+
+async function readCorpora(dirs: readonly string[], read: { ageGroups?: readonly string[] }): Promise<EvalCorpus> {
+  const parts = await Promise.all(dirs.map((d) => readEvalCorpus(d, read)));
+  return {
+    dir: parts.map((p) => p.dir).join(" + "),
+    rows: parts.flatMap((p) => p.rows),
+    skipped: parts.flatMap((p) => p.skipped),
+  };
+}
+
+/** Expert extent of the k nearest scored reference films, and the top-k similarities over all of them. */
+function neighbourFigures(query: Float32Array, refs: readonly Float32Array[], scored: readonly number[], k: number) {
+  const sims = refs.map((r) => dot(query, r));
+  const top = [...sims].sort((a, b) => b - a).slice(0, k);
+  const best = scored
+    .map((i) => ({ i, s: sims[i]! }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k);
+  return { top, best };
+}
+
+/**
+ * The OOD folder through the app's own checks: an image counts as refused when the decoder refuses it (as an
+ * upload would be) or the frontal-film gate does.
+ */
+async function evaluateOod(
+  dir: string,
+  analyse: (images: readonly GreyImage[]) => Promise<FilmAnalysis[]>,
+  gate: GateSpec | undefined,
+): Promise<Omit<OodReport, "frontalRefused">> {
+  const abs = path.resolve(dir);
+  const { header, rows } = parseCsvWithHeader(await readFile(path.join(abs, "metadata.csv"), "utf8"));
+  for (const c of ["id", "file", "kind"]) {
+    if (!header.includes(c)) throw new Error(`${path.join(abs, "metadata.csv")} lacks the column ${c}`);
+  }
+  const counts: OodReport["counts"] = {};
+  for (const { values: r } of rows) {
+    const file = r.file!.trim();
+    const kind = r.kind!.trim() || "unknown";
+    if (file.includes("..") || path.isAbsolute(file)) throw new Error(`ood file name ${file} leaves the folder`);
+    counts[kind] ??= { images: 0, refused: 0 };
+    counts[kind].images++;
+    let refused = false;
+    try {
+      const image = await decodeScan(await readFile(path.join(abs, file)));
+      const [a] = await analyse([image]);
+      refused = Boolean(gate && a?.view && !judgeView(a.view, gate).accepted);
+    } catch {
+      refused = true;
+    }
+    if (refused) counts[kind].refused++;
+  }
+  const total = Object.values(counts).reduce((s, c) => s + c.images, 0);
+  const refused = Object.values(counts).reduce((s, c) => s + c.refused, 0);
+  return {
+    definition: "share of images refused by the decoder's checks or the frontal-film gate, as an upload would be",
+    images: total,
+    refused: total ? refused / total : null,
+    byKind: Object.fromEntries(Object.entries(counts).map(([k, c]) => [k, c.refused / c.images])),
+    counts,
+  };
 }
 
 export async function runEvaluation(options: RunOptions): Promise<RunReport> {
   const log = options.log ?? (() => undefined);
   const started = performance.now();
   const read = { ageGroups: options.ageGroups };
+  const referenceDirs = typeof options.referenceDir === "string" ? [options.referenceDir] : options.referenceDir;
   const [reference, queries] = await Promise.all([
-    readEvalCorpus(options.referenceDir, read),
+    readCorpora(referenceDirs, read),
     readEvalCorpus(options.queriesDir, read),
   ]);
   if (reference.rows.length === 0) throw new Error(`no labelled images in ${reference.dir}`);
@@ -119,11 +212,14 @@ export async function runEvaluation(options: RunOptions): Promise<RunReport> {
   try {
     const engine = await embedder.ready();
     const embedStarted = performance.now();
-    const refVectors = await embedCorpus(reference, (im) => embedder.embedImages(im), log, "reference");
-    const queryVectors = await embedCorpus(queries, (im) => embedder.embedImages(im), log, "queries");
+    const analyse = (im: readonly GreyImage[]) => embedder.analyseImages(im);
+    const refAnalyses = await embedCorpus(reference, analyse, log, "reference");
+    const queryAnalyses = await embedCorpus(queries, analyse, log, "queries");
     const embedSeconds = (performance.now() - embedStarted) / 1000;
+    const refVectors = refAnalyses.map((a) => a.vector);
+    const queryVectors = queryAnalyses.map((a) => a.vector);
 
-    const report = evaluate(
+    const { severity, drift, ...report } = evaluate(
       { rows: reference.rows, vectors: refVectors },
       { rows: queries.rows, vectors: queryVectors },
       {
@@ -131,6 +227,35 @@ export async function runEvaluation(options: RunOptions): Promise<RunReport> {
       },
     );
     const d = engine.descriptor;
+    // Extent: the model's head when it has one; otherwise the similarity-weighted expert extent of the k nearest
+    // scored reference films, so an embedding-only model is measured on the same scale.
+    const scoredRefs = reference.rows.flatMap((r, i) => (expertExtent(r) === null ? [] : [i]));
+    const figures = queryVectors.map((q) => neighbourFigures(q, refVectors, scoredRefs, options.k));
+    const neighbourExtent = figures.map((f) =>
+      f.best.length ? f.best.reduce((s, b) => s + expertExtent(reference.rows[b.i]!)!, 0) / f.best.length : null,
+    );
+    const weightedExtent = figures.map((f) => {
+      let w = 0;
+      let sum = 0;
+      for (const b of f.best) {
+        const weight = Math.max(b.s, 1e-6);
+        w += weight;
+        sum += weight * expertExtent(reference.rows[b.i]!)!;
+      }
+      return w > 0 ? sum / w : null;
+    });
+    const estimate = queryAnalyses.map((a, i) => a.extent?.value ?? weightedExtent[i] ?? null);
+    const graded = gradedReport({
+      queries: queries.rows,
+      estimate,
+      neighbourExtent,
+      topSimilarities: figures.map((f) => f.top),
+    });
+    const gate = d.heads?.view;
+    const frontalRefused = gate
+      ? queryAnalyses.filter((a) => a.view && !judgeView(a.view, gate).accepted).length / queryAnalyses.length
+      : null;
+    const ood = options.oodDir ? { ...(await evaluateOod(options.oodDir, analyse, gate)), frontalRefused } : null;
     const images = reference.rows.length + queries.rows.length;
     return {
       tool: "radtrack-eval",
@@ -143,6 +268,15 @@ export async function runEvaluation(options: RunOptions): Promise<RunReport> {
       ageGroups: options.ageGroups ?? "all",
       leakage: { ...check, allowed: options.allowLeaks ?? false },
       ...report,
+      severity: { ...severity, ...graded.severity },
+      drift: graded.drift,
+      driftClasses: drift,
+      readers: graded.readers,
+      ood:
+        ood ??
+        (gate
+          ? { definition: "no --ood folder given", images: 0, refused: null, byKind: {}, counts: {}, frontalRefused }
+          : null),
       timing: {
         totalSeconds: (performance.now() - started) / 1000,
         embedSeconds,

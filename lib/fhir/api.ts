@@ -40,14 +40,11 @@ async function readablePatient(ctx: ApiContext, rawId: string | undefined) {
 }
 
 async function audit(ctx: ApiContext, patientId: string, what: string, count: number) {
-  await recordAudit(ctx.db, {
+  await recordAudit(ctx.db, ctx, {
     action: "fhir.read",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "patient",
     targetId: patientId,
     patientId,
-    ip: ctx.ip,
     details: { what, resources: count },
   });
 }

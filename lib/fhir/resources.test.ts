@@ -32,21 +32,25 @@ const pacsScan: FhirScanInput = {
     sopClassUid: "1.2.840.10008.5.1.4.1.1.1",
     modality: "CR",
   },
+  extent: { value: 3.25, lo: 2.1, hi: 4.4 },
+  model: { id: "radtrack_cxr_v2", version: "1" },
   assessment: {
     index: 0.4321,
     region: "infected",
     mix: { healthy: 10, infected: 20, severe: 6 },
     k: 36,
-    modelId: "radtrack_cxr_v2",
-    modelVersion: "1",
     libraryStamp: "1200:1733000000000:abc",
     computedAt: new Date("2026-12-01T09:00:00Z"),
   },
 };
+/** A model without an extent head: the neighbours' index is the value. */
+const indexOnlyScan: FhirScanInput = { ...pacsScan, id: "2a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9", extent: null };
 const uploadedScan: FhirScanInput = {
   ...pacsScan,
   id: "1a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9",
   dicom: null,
+  extent: null,
+  model: null,
   assessment: null,
 };
 
@@ -65,10 +69,16 @@ function problems(resource: object) {
 describe("FHIR R4 resources", () => {
   it("validate with no errors or warnings: Patient, ImagingStudy (PACS film and upload), Observation, report, bundles", () => {
     const observation = observationResource(patient.id, pacsScan, ctx)!;
+    const indexObservation = observationResource(patient.id, indexOnlyScan, ctx)!;
     const report = diagnosticReportResource(
       patient.id,
       [pacsScan, uploadedScan],
-      { status: "worsening", slopePerWeek: 0.031, alerts: [{ scanId: pacsScan.id, kind: "sharp_rise", rise: 0.2 }] },
+      {
+        scale: "extent",
+        status: "worsening",
+        slopePerWeek: 0.031,
+        alerts: [{ scanId: pacsScan.id, kind: "sharp_rise", rise: 0.2 }],
+      },
       ctx,
     );
     const resources = [
@@ -76,6 +86,7 @@ describe("FHIR R4 resources", () => {
       imagingStudyResource(patient.id, pacsScan),
       imagingStudyResource(patient.id, uploadedScan),
       observation,
+      indexObservation,
       report,
     ];
     for (const r of resources) expect(problems(r), r.resourceType).toEqual([]);
@@ -83,14 +94,19 @@ describe("FHIR R4 resources", () => {
     expect(problems(bundle("searchset", [observation], ctx))).toEqual([]);
   });
 
-  it("say what the severity is and is not: preliminary, unitless 0-1, the model as device, the neighbours' mix", () => {
+  it("say what the severity is and is not: preliminary, the extent with its interval, the model, the mix", () => {
     const o = observationResource(patient.id, pacsScan, ctx)!;
     expect(o.status).toBe("preliminary");
-    expect(o.valueQuantity).toMatchObject({ value: 0.4321, system: "http://unitsofmeasure.org", code: "1" });
+    expect(o.valueQuantity).toMatchObject({ value: 3.25, system: "http://unitsofmeasure.org", code: "1" });
+    expect(o.component?.[0]?.valueRange).toMatchObject({ low: { value: 2.1 }, high: { value: 4.4 } });
+    expect(o.component?.[1]?.valueQuantity?.value).toBe(0.4321);
     expect(o.device).toEqual({ reference: "#model", display: "radtrack_cxr_v2" });
     expect(o.contained?.[0]).toMatchObject({ resourceType: "Device", version: [{ value: "1" }] });
-    expect(o.component?.slice(0, 3).map((c) => c.valueInteger)).toEqual([10, 20, 6]);
+    expect(o.component?.slice(2, 5).map((c) => c.valueInteger)).toEqual([10, 20, 6]);
     expect(o.note?.[0]?.text).toMatch(/not a diagnosis/);
+    const i = observationResource(patient.id, indexOnlyScan, ctx)!;
+    expect(i.valueQuantity?.value).toBe(0.4321);
+    expect(i.referenceRange?.[0]?.high?.value).toBe(1);
     expect(observationResource(patient.id, uploadedScan, ctx)).toBeNull();
   });
 

@@ -34,19 +34,23 @@ export interface FhirScanInput {
     sopClassUid: string | null;
     modality: string | null;
   } | null;
+  /** The model's own geographic extent estimate (0-8) with its interval, when the model has an extent head. */
+  extent: { value: number; lo: number; hi: number } | null;
+  /** The model that produced the vector (and the extent); null when the scan has none of the active model. */
+  model: { id: string; version: string | null } | null;
   assessment: {
     index: number;
     region: "healthy" | "infected" | "severe";
     mix: Record<"healthy" | "infected" | "severe", number>;
     k: number;
-    modelId: string;
-    modelVersion: string | null;
     libraryStamp: string;
     computedAt: Date;
   } | null;
 }
 
 export interface FhirCourseInput {
+  /** The scale the trend is judged on: the extent (0-8) when the model has an extent head, else the index (0-1). */
+  scale: "extent" | "index";
   status: "improving" | "stable" | "worsening" | "insufficient";
   slopePerWeek: number | null;
   alerts: { scanId: string; kind: string; rise: number }[];
@@ -120,14 +124,23 @@ export function imagingStudyResource(patientId: string, s: FhirScanInput): Imagi
   };
 }
 
+const unitless = (value: number) => ({ value: Number(value.toFixed(4)), unit: "1", system: UCUM, code: "1" });
+
 function mixComponents(ctx: FhirContext, a: NonNullable<FhirScanInput["assessment"]>): ObservationComponent[] {
   return [
+    {
+      code: code(ctx, "neighbour-index", "Neighbours' severity index (0-1)"),
+      valueQuantity: unitless(a.index),
+      referenceRange: [
+        { low: unitless(0), high: unitless(1), text: "0: like the healthy reference films; 1: like the severe ones" },
+      ],
+    },
     ...CLASSES.map((c) => ({
       code: code(ctx, `neighbours-${c}`, `Nearest reference films labelled ${c} (of ${a.k})`),
       valueInteger: a.mix[c],
     })),
     {
-      code: code(ctx, "region", "Band of the severity index"),
+      code: code(ctx, "region", "Band of the neighbours' severity index"),
       valueCodeableConcept: code(ctx, `region-${a.region}`, a.region),
     },
     {
@@ -137,10 +150,38 @@ function mixComponents(ctx: FhirContext, a: NonNullable<FhirScanInput["assessmen
   ];
 }
 
-/** One assessed scan's severity, or null when the scan has no assessment yet. */
+/**
+ * One scan's severity, or null when there is nothing to say yet. The value is the model's extent estimate (0-8, with
+ * its interval) when the model has an extent head, else the neighbours' index (0-1); the other is a component.
+ */
 export function observationResource(patientId: string, s: FhirScanInput, ctx: FhirContext): Observation | null {
   const a = s.assessment;
-  if (!a) return null;
+  const e = s.extent;
+  if ((!a && !e) || !s.model) return null;
+  const value = e
+    ? {
+        valueQuantity: unitless(e.value),
+        referenceRange: [
+          { low: unitless(0), high: unitless(8), text: "Geographic extent, 0 (none) to 8 (both lungs fully)" },
+        ],
+      }
+    : {
+        valueQuantity: unitless(a!.index),
+        referenceRange: [
+          { low: unitless(0), high: unitless(1), text: "0: like the healthy reference films; 1: like the severe ones" },
+        ],
+      };
+  const components: ObservationComponent[] = [
+    ...(e
+      ? [
+          {
+            code: code(ctx, "extent-interval", "Prediction interval of the extent estimate"),
+            valueRange: { low: unitless(e.lo), high: unitless(e.hi) },
+          },
+        ]
+      : []),
+    ...(a ? mixComponents(ctx, a) : []),
+  ];
   return {
     resourceType: "Observation",
     id: s.id,
@@ -151,35 +192,32 @@ export function observationResource(patientId: string, s: FhirScanInput, ctx: Fh
         coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "imaging" }],
       },
     ],
-    code: code(ctx, "severity-index", "Chest X-ray severity index (Radtrack)"),
+    code: e
+      ? code(ctx, "extent", "Chest X-ray geographic extent estimate (Radtrack)")
+      : code(ctx, "severity-index", "Chest X-ray severity index (Radtrack)"),
     subject: { reference: `Patient/${patientId}` },
     effectiveDateTime: s.acquiredAt.toISOString(),
-    issued: a.computedAt.toISOString(),
-    valueQuantity: { value: Number(a.index.toFixed(4)), unit: "1", system: UCUM, code: "1" },
-    referenceRange: [
-      {
-        low: { value: 0, unit: "1", system: UCUM, code: "1" },
-        high: { value: 1, unit: "1", system: UCUM, code: "1" },
-        text: "0: like the healthy reference films; 1: like the severe ones",
-      },
-    ],
-    method: code(
-      ctx,
-      "knn-reference-similarity",
-      `Similarity-weighted class mix of the ${a.k} nearest labelled reference films (CNN embeddings)`,
-    ),
-    device: { reference: "#model", display: a.modelId },
+    ...(a ? { issued: a.computedAt.toISOString() } : {}),
+    ...value,
+    method: e
+      ? code(ctx, "model-extent-head", "Extent regressed from the film's embedding, with a split-conformal interval")
+      : code(
+          ctx,
+          "knn-reference-similarity",
+          `Similarity-weighted class mix of the ${a!.k} nearest labelled reference films (CNN embeddings)`,
+        ),
+    device: { reference: "#model", display: s.model.id },
     derivedFrom: [{ reference: `ImagingStudy/${s.id}` }],
     note: [{ text: DECISION_SUPPORT }],
     contained: [
       {
         resourceType: "Device",
         id: "model",
-        deviceName: [{ name: a.modelId, type: "model-name" }],
-        ...(a.modelVersion ? { version: [{ value: a.modelVersion }] } : {}),
+        deviceName: [{ name: s.model.id, type: "model-name" }],
+        ...(s.model.version ? { version: [{ value: s.model.version }] } : {}),
       },
     ],
-    component: mixComponents(ctx, a),
+    ...(components.length ? { component: components } : {}),
   };
 }
 
@@ -190,13 +228,14 @@ export function diagnosticReportResource(
   ctx: FhirContext,
   now: Date = new Date(),
 ): DiagnosticReport {
-  const assessed = scans.filter((s) => s.assessment);
+  const assessed = scans.filter((s) => (s.assessment || s.extent) && s.model);
   const first = scans[0]?.acquiredAt;
   const last = scans[scans.length - 1]?.acquiredAt;
   const trend =
     course.slopePerWeek === null
       ? "not enough dated films for a trend"
-      : `${course.slopePerWeek >= 0 ? "+" : ""}${course.slopePerWeek.toFixed(3)} per week`;
+      : `${course.slopePerWeek >= 0 ? "+" : ""}${course.slopePerWeek.toFixed(3)} per week on the ` +
+        `${course.scale === "extent" ? "extent (0-8)" : "neighbours' index (0-1)"} scale`;
   const alerts = course.alerts.length
     ? `${course.alerts.length} alert(s): ${course.alerts.map((a) => a.kind.replace("_", " ")).join(", ")}`
     : "no alerts";

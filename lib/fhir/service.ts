@@ -58,6 +58,8 @@ export async function patientRecord(db: Db, patientId: string): Promise<PatientR
         id: s.scanId,
         acquiredAt: s.acquiredAt,
         view: s.view,
+        extent: s.extent,
+        model: s.assessment || s.extent ? { id: timeline.modelId, version } : null,
         dicom: d
           ? {
               studyUid: d.studyUid,
@@ -74,8 +76,6 @@ export async function patientRecord(db: Db, patientId: string): Promise<PatientR
                 region: a.region,
                 mix: a.mix,
                 k: a.k,
-                modelId: timeline.modelId,
-                modelVersion: version,
                 libraryStamp: row.libraryStamp,
                 computedAt: row.computedAt,
               }
@@ -83,6 +83,7 @@ export async function patientRecord(db: Db, patientId: string): Promise<PatientR
       };
     }),
     course: {
+      scale: timeline.scale.id,
       status: timeline.drift.status,
       slopePerWeek: timeline.drift.slopePerWeek,
       alerts: timeline.drift.alerts,

@@ -14,7 +14,9 @@ export type ScanErrorCode =
   | "unsupported_transfer_syntax"
   | "unsupported_pixel_format"
   | "no_signal"
-  | "bad_date";
+  | "bad_date"
+  /** The frontal-film gate (lib/gate): a CT slice, a lateral view, or not a radiograph. */
+  | "not_frontal_film";
 
 export class ScanValidationError extends Error {
   override readonly name = "ScanValidationError";

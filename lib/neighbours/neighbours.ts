@@ -91,14 +91,11 @@ export async function neighboursOfScan(
     : [];
   const percentile = new Map(ranks.map((r) => [r.scanId, r.total > 0 ? r.farther / r.total : null]));
 
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "neighbours.viewed",
-    actorId: ctx.actor?.id ?? null,
-    actorEmail: ctx.actor?.email ?? null,
     targetType: "scan",
     targetId: scan.id,
     patientId: scan.patientId,
-    ip: ctx.ip,
     details: { k, modelId: model.id, returned: rows.length, ...(classes ? { classes } : {}) },
   });
 

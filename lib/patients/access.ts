@@ -111,14 +111,11 @@ export async function breakGlass(
   const patient = await db.patient.findUnique({ where: { id: input.patientId }, select: { id: true } });
   if (!patient) throw new UserFacingError("This patient does not exist.");
   const until = new Date(Date.now() + policy.breakGlassMinutes * 60_000);
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "patient.break_glass",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "patient",
     targetId: patient.id,
     patientId: patient.id,
-    ip: ctx.ip,
     // The reason is the clinician's own words about why, which a reviewer needs; it names no other patient.
     details: { reason: input.reason, minutes: policy.breakGlassMinutes, scoping: policy.scoping },
   });

@@ -45,14 +45,11 @@ export async function insertPatient(
     },
   });
   await joinCreatorsTeams(tx, patient.id, ctx.actor);
-  await recordAudit(tx, {
+  await recordAudit(tx, ctx, {
     action: "patient.created",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "patient",
     targetId: patient.id,
     patientId: patient.id,
-    ip: ctx.ip,
     details,
   });
   return { id: patient.id };
@@ -86,14 +83,11 @@ export async function updatePatient(db: Db, input: UpdatePatientInput, ctx: Acti
       const changed = (["mrn", "name", "sex", "birthYear", "notes"] as const).filter(
         (k) => (before[k] ?? null) !== ((input[k] as unknown) ?? null),
       );
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "patient.updated",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "patient",
         targetId: input.id,
         patientId: input.id,
-        ip: ctx.ip,
         details: { fields: changed },
       });
       return { id: input.id };
@@ -174,6 +168,7 @@ export async function searchPatients(db: Db, search: PatientSearch, viewer: Acto
         summary: {
           select: {
             latestIndex: true,
+            latestExtent: true,
             latestRegion: true,
             slopePerWeek: true,
             status: true,
@@ -227,7 +222,7 @@ export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Acto
       birthYear: true,
       updatedAt: true,
       _count: { select: { scans: true } },
-      summary: { select: { latestIndex: true, status: true, alertCount: true, lastScanAt: true } },
+      summary: { select: { latestIndex: true, latestExtent: true, status: true, alertCount: true, lastScanAt: true } },
     },
   });
   const page = rows.slice(0, lookup.limit);
@@ -243,11 +238,8 @@ export function recordPatientSearch(
   ctx: ActionContext,
   details: { via: "page" | "api"; patientIds: string[]; filtered: boolean },
 ) {
-  return recordAudit(db, {
+  return recordAudit(db, ctx, {
     action: "patient.searched",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
-    ip: ctx.ip,
     details: {
       via: details.via,
       filtered: details.filtered,
@@ -259,14 +251,11 @@ export function recordPatientSearch(
 
 /** Every read of a patient's record (page, API, export) leaves the same `patient.viewed` event. */
 export function recordPatientView(db: Db, patientId: string, ctx: ActionContext, details?: Prisma.InputJsonObject) {
-  return recordAudit(db, {
+  return recordAudit(db, ctx, {
     action: "patient.viewed",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "patient",
     targetId: patientId,
     patientId,
-    ip: ctx.ip,
     details,
   });
 }

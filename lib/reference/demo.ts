@@ -101,14 +101,11 @@ export async function seedDemoPatients(db: Db, dir: string, options: DemoSeedOpt
               "Acquisition dates are the source's day offsets added to a fixed date, not real dates.",
           },
         });
-        await recordAudit(tx, {
+        await recordAudit(tx, ctx, {
           action: "patient.created",
-          actorId: ctx.actor?.id ?? null,
-          actorEmail: ctx.actor?.email ?? null,
           targetType: "patient",
           targetId: created.id,
           patientId: created.id,
-          ip: ctx.ip,
           details: { demo: true },
         });
         return created;

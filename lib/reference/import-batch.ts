@@ -151,7 +151,8 @@ export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow
     claimDone();
   }
 
-  const prepared = await prepareFilms(fresh, { timings: ctx.timings });
+  // The reference library holds frontal films only: the gate refuses the others as it would an upload.
+  const prepared = await prepareFilms(fresh, { timings: ctx.timings, frontalGate: {} });
   for (const { index, error } of prepared.refused) {
     const { row } = fresh[index]!.meta;
     skipped.push({ id: row.id, line: row.line, reason: SKIP_REASONS.invalidImage, detail: errorText(error) });
@@ -205,7 +206,7 @@ async function recordReferences(
   await insertEmbeddings(
     tx,
     model,
-    films.map((f, i) => ({ scanId: ids[i]!, vector: f.vector })),
+    films.map((f, i) => ({ scanId: ids[i]!, vector: f.vector, extent: f.extent })),
   );
   return ids;
 }

@@ -236,11 +236,8 @@ export async function importReferenceLibrary(db: Db, dir: string, options: Impor
     index: { dropped, rebuildSeconds },
     seconds: (performance.now() - started) / 1000,
   };
-  await recordAudit(db, {
+  await recordAudit(db, options.ctx, {
     action: "reference.imported",
-    actorId: options.ctx?.actor?.id ?? null,
-    actorEmail: options.ctx?.actor?.email ?? null,
-    ip: options.ctx?.ip ?? null,
     details: {
       folder: path.basename(corpusDir),
       modelId: model.id,

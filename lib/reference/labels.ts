@@ -28,13 +28,10 @@ export async function relabelReference(
     if (label.class === input.class) return false;
     // The embeddings' copy of the class (the filtered indexes) follows by trigger, in this transaction.
     await tx.referenceLabel.update({ where: { scanId: input.scanId }, data: { class: input.class } });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "reference.relabelled",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "scan",
       targetId: input.scanId,
-      ip: ctx.ip,
       details: { from: label.class, to: input.class, source: label.source, sourceId: label.sourceId },
     });
     return true;

@@ -26,6 +26,7 @@ export const uploadScanAction = serverAction(
           acquiredTime: input.acquiredTime,
           view: input.view,
           fileName: input.file.name,
+          gateOverride: input.overrideGateReason ? { reason: input.overrideGateReason } : undefined,
         },
         ctx,
       );
@@ -38,6 +39,8 @@ export const uploadScanAction = serverAction(
         acquiredAt: result.acquiredAt.toISOString(),
         acquiredTime: timeText(result.acquiredTime),
         warnings: result.warnings,
+        modelId: result.modelId,
+        extent: result.extent,
       };
     },
     // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the

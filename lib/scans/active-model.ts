@@ -2,11 +2,13 @@
 // sha256 and dimension are checked against what the database already holds (lib/db/vector-sql.ts).
 import type { Db } from "@/lib/db/client";
 import { ensureModel } from "@/lib/db/vector-sql";
-import { embeddingModel } from "@/lib/embedding";
+import { embeddingModel, type ModelDescriptor } from "@/lib/embedding";
 
 export interface ActiveModel {
   id: string;
   dims: number;
+  /** The model's extra outputs (extent, view gate); undefined for an embedding-only model. */
+  heads?: ModelDescriptor["heads"];
 }
 
 const KEY = Symbol.for("radtrack.scans.activeModel");
@@ -22,7 +24,7 @@ export function activeModel(db: Db): Promise<ActiveModel> {
       dims: model.dims,
       card: JSON.parse(JSON.stringify(model.card)),
     });
-    return { id: model.id, dims: model.dims };
+    return { id: model.id, dims: model.dims, heads: model.card.heads };
   })().catch((error: unknown) => {
     // Let the next call retry (e.g. after the database came back) instead of caching the failure.
     delete holder[KEY];

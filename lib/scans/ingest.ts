@@ -4,12 +4,14 @@
 // call created.
 import { randomUUID } from "node:crypto";
 import type { PublicActionContext } from "@/lib/actions/define-action";
+import { auditRow } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import type { Prisma } from "@/lib/db/generated/client";
 import type { ScanOrigin } from "@/lib/db/generated/enums";
-import { insertEmbeddings } from "@/lib/db/vector-sql";
+import { insertEmbeddings, type StoredExtent } from "@/lib/db/vector-sql";
 import { UserFacingError } from "@/lib/errors";
+import type { GateOverride } from "@/lib/gate/frontal-film";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { ensureFullRendition } from "./full-rendition";
@@ -41,6 +43,8 @@ export interface IngestInput {
   acquiredTime?: string;
   view?: string;
   fileName?: string;
+  /** An admin accepting a film that the frontal-film gate refused (audited as scan.gate_overridden). */
+  gateOverride?: GateOverride;
 }
 
 export interface IngestResult {
@@ -52,6 +56,9 @@ export interface IngestResult {
   acquiredTime: Date | null;
   /** Things the user should know but that did not stop the upload (e.g. DICOM patient id differs from the MRN). */
   warnings: string[];
+  modelId: string;
+  /** The model's extent estimate (0-8) with its interval; null for a model without an extent head. */
+  extent: StoredExtent | null;
 }
 
 /** What became of one input of a batch: its scan, or the error that stopped it (DuplicateScanError included). */
@@ -123,10 +130,23 @@ function scanFacts(input: IngestInput, patient: { mrn: string }, image: ImageFac
 }
 
 /**
+ * Only an admin may accept a film the frontal-film gate refuses, and only with a reason: the override is what lets a
+ * rare real film through, so it is audited.
+ */
+function gateOverrideProblem(input: IngestInput, ctx: PublicActionContext): string | null {
+  if (!input.gateOverride) return null;
+  if (ctx.actor?.role !== "admin") return "Only an admin can accept a film that the frontal-film check refused.";
+  if (input.gateOverride.reason.trim().length < 5) {
+    return "Give a reason (at least 5 characters) for accepting a refused film.";
+  }
+  return null;
+}
+
+/**
  * Look up: which inputs go ahead. An unknown patient or an image already stored for the patient fails its input; the
  * same image twice for one patient in this batch goes ahead once, the others take its outcome (`sameAs`).
  */
-async function lookUp(db: Db, inputs: readonly IngestInput[]) {
+async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionContext) {
   const failed = new Map<number, Error>();
   const sameAs = new Map<number, number>();
   const films: FilmIn<PatientFilm>[] = [];
@@ -148,7 +168,9 @@ async function lookUp(db: Db, inputs: readonly IngestInput[]) {
     const key = `${input.patientId}:${shas[index]}`;
     const dup = existingByKey.get(key);
     const patient = patients.get(input.patientId);
-    if (!patient) failed.set(index, new UserFacingError(NO_SUCH_PATIENT));
+    const overrideProblem = gateOverrideProblem(input, ctx);
+    if (overrideProblem) failed.set(index, new UserFacingError(overrideProblem));
+    else if (!patient) failed.set(index, new UserFacingError(NO_SUCH_PATIENT));
     else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt));
     else if (firstOfKey.has(key)) sameAs.set(index, firstOfKey.get(key)!);
     else {
@@ -193,27 +215,48 @@ async function recordFilms(
   await insertEmbeddings(
     tx,
     model,
-    rows.map(({ id, film }) => ({ scanId: id, vector: film.vector })),
+    rows.map(({ id, film }) => ({ scanId: id, vector: film.vector, extent: film.extent })),
   );
+  const overridden = rows.filter(({ film }) => film.gateOverride);
+  if (overridden.length > 0) {
+    await tx.auditEvent.createMany({
+      data: overridden.map(({ film, id }) => ({
+        action: "scan.gate_overridden" as const,
+        actorId: ctx.actor?.id ?? null,
+        actorEmail: ctx.actor?.email ?? null,
+        targetType: "scan" as const,
+        targetId: id,
+        patientId: film.meta.patient.id,
+        ip: ctx.ip,
+        details: {
+          reason: film.gateOverride!.reason,
+          looksLike: film.gateOverride!.looksLike,
+          frontalProbability: Number(film.gateOverride!.frontalProbability.toFixed(4)),
+          distance: Number(film.gateOverride!.distance.toFixed(3)),
+          modelId: model.id,
+        },
+      })),
+    });
+  }
   await tx.auditEvent.createMany({
-    data: rows.map(({ film, id, warnings }) => ({
-      action: "scan.uploaded" as const,
-      actorId: ctx.actor?.id ?? null,
-      actorEmail: ctx.actor?.email ?? null,
-      targetType: "scan" as const,
-      targetId: id,
-      patientId: film.meta.patient.id,
-      ip: ctx.ip,
-      details: {
-        format: film.image.format,
-        // As stored on the scan row: a DICOM upload is "dicom", as the API shows it.
-        origin: film.image.format === "dicom" && film.meta.input.origin === "upload" ? "dicom" : film.meta.input.origin,
-        bytes: film.bytes.length,
-        ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
-        ...(warnings.length ? { warnings: warnings.length } : {}),
-        ...options.auditDetails,
-      },
-    })),
+    data: rows.map(({ film, id, warnings }) =>
+      auditRow(ctx, {
+        action: "scan.uploaded",
+        targetType: "scan",
+        targetId: id,
+        patientId: film.meta.patient.id,
+        details: {
+          format: film.image.format,
+          // As stored on the scan row: a DICOM upload is "dicom", as the API shows it.
+          origin:
+            film.image.format === "dicom" && film.meta.input.origin === "upload" ? "dicom" : film.meta.input.origin,
+          bytes: film.bytes.length,
+          ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
+          ...(warnings.length ? { warnings: warnings.length } : {}),
+          ...options.auditDetails,
+        },
+      }),
+    ),
   });
   const recorded = rows.map(({ film, index, id, acquiredAt, acquiredTime, warnings }) => ({
     index,
@@ -222,6 +265,8 @@ async function recordFilms(
     acquiredAt,
     acquiredTime,
     warnings,
+    modelId: model.id,
+    extent: film.extent ?? null,
   }));
   await options.onRecorded?.(
     tx,
@@ -253,7 +298,7 @@ export async function ingestScans(
   const store = options.store ?? scanStore();
   const time = stepTimer(options.timings);
   const outcomes = new Array<IngestOutcome | undefined>(inputs.length);
-  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs));
+  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, ctx));
   for (const [index, error] of failed) outcomes[index] = { ok: false, error };
 
   const prepared = await prepareFilms(films, {
@@ -261,6 +306,7 @@ export async function ingestScans(
     // A date that breaks the rule fails this file before it costs an embedding.
     facts: (meta, image) => ({ ...meta, facts: scanFacts(meta.input, meta.patient, image) }),
     gate: options.gate,
+    frontalGate: { override: (meta) => meta.input.gateOverride },
     timings: options.timings,
   });
   for (const r of prepared.refused) outcomes[films[r.index]!.meta.index] = { ok: false, error: r.error };
@@ -277,8 +323,8 @@ export async function ingestScans(
     const index = prepared.films[k]!.meta.index;
     if (!w.ok) outcomes[index] = { ok: false, error: w.error };
     else {
-      const { scanId, sha256, acquiredAt, acquiredTime, warnings } = w.value;
-      outcomes[index] = { ok: true, scanId, sha256, acquiredAt, acquiredTime, warnings };
+      const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = w.value;
+      outcomes[index] = { ok: true, scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
     }
   });
 
@@ -298,11 +344,11 @@ export async function ingestScan(
 ): Promise<IngestResult> {
   const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
   if (!outcome!.ok) throw outcome!.error;
-  const { scanId, sha256, acquiredAt, acquiredTime, warnings } = outcome!;
+  const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = outcome!;
   // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
   // leave it to the first request (full-rendition.ts), which also covers a failure here.
   await ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
     console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
   });
-  return { scanId, sha256, acquiredAt, acquiredTime, warnings };
+  return { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
 }

@@ -1,9 +1,10 @@
 // The one ingest pipeline. Every way a film comes in (an upload, the API, a bulk job, the reference import, and
 // image sources yet to come) runs the same named steps:
 //
-//   look up ──▶ decode ──▶ embed ──▶ gate ──▶ store ──▶ record
-//   (caller)    limits     one call   (hook)   renditions (caller's rows,
-//                          a batch             + original one transaction)
+//   look up ──▶ decode ──▶ embed ──▶ gate ──────────▶ store ──▶ record
+//   (caller)    limits     one call   frontal film     renditions (caller's rows,
+//                          a batch    (model's view    + original one transaction)
+//                          + heads     head) + hook
 //                          ‖ renditions encoded meanwhile
 //
 // What must be the same for every source lives here: decoding under the configured limits, one embedding call per
@@ -18,7 +19,8 @@ import { createHash } from "node:crypto";
 import { uploadLimits } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
-import { embedImage, embedImages } from "@/lib/embedding";
+import { analyseImage, analyseImages, embeddingModel, type ExtentEstimate, type FilmAnalysis } from "@/lib/embedding";
+import { applyGate, type GateOverride, type GateOverrideRecord } from "@/lib/gate/frontal-film";
 import { decodeScan, makePreview, makeThumbnail, ScanValidationError, type DecodedScan } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { ScanRejectedError } from "./errors";
@@ -71,6 +73,10 @@ export interface PreparedFilm<M> extends FilmIn<M> {
   index: number;
   image: ImageFacts;
   vector: Float32Array;
+  /** The model's extent estimate (0-8) with its interval; absent for a model without an extent head. */
+  extent?: ExtentEstimate;
+  /** Set when an admin accepted this film although the frontal-film gate refused it (to be audited). */
+  gateOverride?: GateOverrideRecord;
   /** Absent when existingScanId is set. */
   renditions?: { preview: Buffer; thumbnail: Buffer };
 }
@@ -105,6 +111,11 @@ export interface PrepareOptions<M> {
    */
   facts?: (meta: M, image: DecodedScan) => M;
   gate?: Gate<M>;
+  /**
+   * The frontal-film gate of the model's view head (lib/gate): on for every source of new films; stored films
+   * (re-embedding, backfills) are never refused. `override` names a film an admin accepts although it is refused.
+   */
+  frontalGate?: { override?: (meta: M) => GateOverride | undefined };
   timings?: StepTimings;
 }
 
@@ -123,13 +134,16 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, 
   return out;
 }
 
-/** One embedding call for the batch; should the session refuse it, each film alone, so one bad film fails alone. */
-async function embedAll(images: readonly DecodedScan[]): Promise<(Float32Array | Error)[]> {
+/**
+ * One embedding call for the batch (the vector and the model's heads); should the session refuse it, each film
+ * alone, so one bad film fails alone.
+ */
+async function embedAll(images: readonly DecodedScan[]): Promise<(FilmAnalysis | Error)[]> {
   if (images.length === 0) return [];
   try {
-    return await embedImages(images);
+    return await analyseImages(images);
   } catch {
-    return Promise.all(images.map((image) => embedImage(image).catch(asError)));
+    return Promise.all(images.map((image) => analyseImage(image).catch(asError)));
   }
 }
 
@@ -167,17 +181,30 @@ export async function prepareFilms<M>(
       }).catch((error: unknown) => asError(error)),
     ),
   ]);
+  const gateSpec = options.frontalGate && ok.length ? (await embeddingModel()).card.heads?.view : undefined;
   const embedded = ok.flatMap((d, k) => {
-    const vector = vectors[k]!;
-    if (vector instanceof Error) {
-      refused.push({ index: d.index, step: "embed", error: vector });
+    const analysis = vectors[k]!;
+    if (analysis instanceof Error) {
+      refused.push({ index: d.index, step: "embed", error: analysis });
       return [];
     }
     if (renditions instanceof Error) {
       refused.push({ index: d.index, step: "renditions", error: renditions });
       return [];
     }
-    return [{ ...d, vector, renditions: renditions[k] }];
+    let gateOverride: GateOverrideRecord | undefined;
+    // A backfill (a stored scan that only lacks the new model's vector) was accepted before: never dropped here.
+    if (options.frontalGate && !d.film.existingScanId) {
+      try {
+        gateOverride = applyGate(analysis, gateSpec, options.frontalGate.override?.(d.film.meta));
+      } catch (error) {
+        const e = error instanceof ScanValidationError ? new ScanRejectedError(error.code, error.message) : error;
+        refused.push({ index: d.index, step: "gate", error: asError(e) });
+        return [];
+      }
+    }
+    const { vector, extent } = analysis;
+    return [{ ...d, vector, extent, gateOverride, renditions: renditions[k] }];
   });
   const verdicts = options.gate
     ? await time("gate", () =>
@@ -197,6 +224,8 @@ export async function prepareFilms<M>(
       index: e.index,
       image: { format, width, height, sourceBitDepth, dicom },
       vector: e.vector,
+      ...(e.extent ? { extent: e.extent } : {}),
+      ...(e.gateOverride ? { gateOverride: e.gateOverride } : {}),
       renditions: e.renditions,
     });
   });

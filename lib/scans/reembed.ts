@@ -61,7 +61,7 @@ export async function reembedMissing(
         await insertEmbeddings(
           tx,
           model,
-          done.map((f) => ({ scanId: f.existingScanId!, vector: f.vector })),
+          done.map((f) => ({ scanId: f.existingScanId!, vector: f.vector, extent: f.extent })),
         );
         return done.map(() => null);
       },

@@ -19,6 +19,16 @@ export const uploadScanInput = z
     /** Time of day (HH:MM), so that several films of one day keep their order. */
     acquiredTime: optionalTime,
     view: z.preprocess(blankIsAbsent, z.enum(SCAN_VIEWS, { error: "Choose a listed view." }).optional()),
+    /** Admins only: accept a film that the frontal-film check refused, with the reason (audited). */
+    overrideGateReason: z.preprocess(
+      blankIsAbsent,
+      z
+        .string()
+        .trim()
+        .min(5, "Give a reason of at least 5 characters for accepting a refused film.")
+        .max(500, "Keep the reason under 500 characters.")
+        .optional(),
+    ),
   })
   .refine((input) => !input.acquiredTime || input.acquiredAt, {
     path: ["acquiredTime"],

@@ -4,6 +4,7 @@
 import type { Db } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
 import { NEIGHBOUR_K, type ReferenceClass } from "@/lib/domain";
+import { scaleOf, type SeverityScale } from "@/lib/drift/scale";
 import { assessScan, type Region } from "@/lib/drift/severity";
 import { driftPolicyFromEnv } from "@/lib/config";
 import { patientDrift, type PatientDrift } from "@/lib/drift/trend";
@@ -28,12 +29,25 @@ export interface TimelineScan {
   /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
   view: string | null;
-  /** null when the scan has no vector of the active model yet, or the library is empty. */
-  assessment: { index: number; region: Region; mix: Record<ReferenceClass, number>; k: number } | null;
+  /**
+   * The model's own extent estimate (0-8) with its interval, stored with the vector: it needs no reference library.
+   * null for a model without an extent head, or a scan not yet embedded by the active model.
+   */
+  extent: { value: number; lo: number; hi: number } | null;
+  /** Where the neighbours put it; null when the scan has no vector of the active model yet, or the library is empty. */
+  assessment: {
+    /** Neighbours' severity index, 0-1 (kept beside the calibrated extent as the class-mix view). */
+    index: number;
+    region: Region;
+    mix: Record<ReferenceClass, number>;
+    k: number;
+  } | null;
 }
 
 export interface PatientTimeline {
   modelId: string;
+  /** The scale the course is drawn and judged on (extent 0-8 when the model has an extent head). */
+  scale: SeverityScale;
   scans: TimelineScan[];
   drift: PatientDrift;
 }
@@ -66,15 +80,25 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
     where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, libraryStamp: stamp },
   });
   const byScan = new Map(stored.map((a) => [a.scanId, a]));
+  const extents = new Map(
+    (
+      await db.embedding.findMany({
+        where: { scanId: { in: scans.map((s) => s.id) }, modelId: model.id, extent: { not: null } },
+        select: { scanId: true, extent: true, extentLo: true, extentHi: true },
+      })
+    ).map((e) => [e.scanId, { value: e.extent!, lo: e.extentLo ?? e.extent!, hi: e.extentHi ?? e.extent! }]),
+  );
   const out: TimelineScan[] = [];
   for (const scan of scans) {
     const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
+    const extent = extents.get(scan.id) ?? null;
     const cached = byScan.get(scan.id);
     if (cached) {
       out.push({
         scanId: scan.id,
         acquiredAt,
         view: scan.view,
+        extent,
         assessment: {
           index: cached.severityIndex,
           region: cached.region,
@@ -86,7 +110,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
     }
     const rows = await findNeighbours(db, scan, model, { k: NEIGHBOUR_K });
     if (!rows || rows.length === 0) {
-      out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment: null });
+      out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment: null });
       continue;
     }
     const assessment = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
@@ -103,19 +127,23 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       create: { scanId: scan.id, modelId: model.id, ...data },
       update: data,
     });
-    out.push({ scanId: scan.id, acquiredAt, view: scan.view, assessment });
+    out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment });
   }
+  const scale = scaleOf(model);
+  // On the extent scale a scan whose vector predates the extent head (no estimate yet) is left off the course
+  // rather than mixed in on another scale; the re-embedding job fills it in.
   const drift = patientDrift(
-    out.flatMap((s) =>
-      s.assessment
-        ? [{ scanId: s.scanId, acquiredAt: s.acquiredAt, index: s.assessment.index, modelId: model.id }]
-        : [],
-    ),
+    out.flatMap((s) => {
+      const base = { scanId: s.scanId, acquiredAt: s.acquiredAt, modelId: model.id };
+      if (scale.id === "index") return s.assessment ? [{ ...base, index: s.assessment.index }] : [];
+      return s.extent ? [{ ...base, index: s.extent.value, lo: s.extent.lo, hi: s.extent.hi }] : [];
+    }),
     model.id,
     driftPolicyFromEnv(),
+    scale,
   );
-  await storeSummary(db, patientId, model.id, stamp, out, drift);
-  return { modelId: model.id, scans: out, drift };
+  await storeSummary(db, patientId, model.id, stamp, out, drift, scale);
+  return { modelId: model.id, scale, scans: out, drift };
 }
 
 async function storeSummary(
@@ -125,6 +153,7 @@ async function storeSummary(
   stamp: string,
   scans: TimelineScan[],
   drift: PatientDrift,
+  scale: SeverityScale,
 ): Promise<void> {
   const lastAlert = drift.alerts.at(-1);
   const data = {
@@ -134,6 +163,7 @@ async function storeSummary(
     lastScanAt: scans.at(-1)?.acquiredAt ?? null,
     latestIndex: drift.latest?.index ?? null,
     latestRegion: drift.latest?.region ?? null,
+    latestExtent: scale.id === "extent" ? (drift.latest?.index ?? null) : null,
     slopePerWeek: drift.slopePerWeek,
     status: drift.status,
     alertCount: drift.alerts.length,

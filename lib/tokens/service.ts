@@ -47,13 +47,10 @@ export async function createToken(db: Db, input: CreateTokenInput, ctx: TokenCon
         createdBy: ctx.actor?.id ?? null,
       },
     });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "token.created",
-      actorId: ctx.actor?.id ?? null,
-      actorEmail: ctx.actor?.email ?? null,
       targetType: "token",
       targetId: row.id,
-      ip: ctx.ip,
       // The token acts as this user; the secret itself is never logged.
       details: auditDetails(ctx, { userId: user.id, prefix: row.prefix }),
     });
@@ -67,13 +64,10 @@ export async function revokeToken(db: Db, input: RevokeTokenInput, ctx: TokenCon
     if (!token) throw new UserFacingError("This token does not exist.");
     if (token.revokedAt) throw new UserFacingError("This token was already revoked.");
     await tx.apiToken.update({ where: { id: token.id }, data: { revokedAt: new Date() } });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "token.revoked",
-      actorId: ctx.actor?.id ?? null,
-      actorEmail: ctx.actor?.email ?? null,
       targetType: "token",
       targetId: token.id,
-      ip: ctx.ip,
       details: auditDetails(ctx, { userId: token.userId, prefix: token.prefix }),
     });
     return { id: token.id };

@@ -16,13 +16,10 @@ export async function createUser(db: Db, input: CreateUserInput, ctx: ActionCont
       const user = await tx.user.create({
         data: { email: input.email, name: input.name, role: input.role, passwordHash },
       });
-      await recordAudit(tx, {
+      await recordAudit(tx, ctx, {
         action: "user.created",
-        actorId: ctx.actor.id,
-        actorEmail: ctx.actor.email,
         targetType: "user",
         targetId: user.id,
-        ip: ctx.ip,
         details: { role: input.role },
       });
       return { id: user.id };
@@ -53,13 +50,10 @@ export async function setUserDisabled(db: Db, input: { id: string; disabled: boo
       // Disabling also invalidates the sessions the user already holds.
       data: { disabled: input.disabled, sessionVersion: input.disabled ? { increment: 1 } : undefined },
     });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: input.disabled ? "user.disabled" : "user.enabled",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "user",
       targetId: input.id,
-      ip: ctx.ip,
     });
     return { id: input.id, disabled: input.disabled };
   });
@@ -74,13 +68,10 @@ export async function resetPassword(db: Db, input: { id: string; password: strin
       where: { id: input.id },
       data: { passwordHash, sessionVersion: { increment: 1 } },
     });
-    await recordAudit(tx, {
+    await recordAudit(tx, ctx, {
       action: "user.password_reset",
-      actorId: ctx.actor.id,
-      actorEmail: ctx.actor.email,
       targetType: "user",
       targetId: input.id,
-      ip: ctx.ip,
     });
     return { id: input.id };
   });
@@ -91,13 +82,10 @@ export async function unlockUser(db: Db, input: { id: string }, ctx: ActionConte
   const user = await db.user.findUnique({ where: { id: input.id } });
   if (!user) throw new UserFacingError("This user no longer exists.");
   const cleared = await clearAccountThrottles(db, normaliseEmail(user.email));
-  await recordAudit(db, {
+  await recordAudit(db, ctx, {
     action: "auth.unlocked",
-    actorId: ctx.actor.id,
-    actorEmail: ctx.actor.email,
     targetType: "user",
     targetId: user.id,
-    ip: ctx.ip,
     details: { cleared },
   });
   return { id: user.id, cleared };

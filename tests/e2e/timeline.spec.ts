@@ -242,13 +242,22 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   const dates = await rows.locator("th").allInnerTexts();
   expect(dates).toEqual(patient.films.map((f) => f.date));
   for (let i = 0; i < 3; i++) {
+    // Extent (0-8) with its interval, region by the corpus rule (severe at 5), the neighbours' mix and index.
     const cells = await rows.nth(i).locator("td").allInnerTexts();
-    const index = Number(cells[0]);
+    const extent = Number(cells[0]);
+    expect(extent).toBeGreaterThanOrEqual(0);
+    expect(extent).toBeLessThanOrEqual(8);
+    const [lo, hi] = cells[1]!.split("–").map(Number);
+    expect(lo).toBeLessThanOrEqual(extent + 0.05);
+    expect(hi).toBeGreaterThanOrEqual(extent - 0.05);
+    // The table shows one decimal; the region comes from the unrounded value, so a value shown at a boundary may
+    // sit on either side of it.
+    const bands = [extent - 0.05, extent + 0.05].map((v) => (v >= 5 ? "severe" : v >= 1 ? "infected" : "healthy"));
+    expect(bands).toContain(cells[2]);
+    expect(Number(cells[3]) + Number(cells[4]) + Number(cells[5])).toBe(36);
+    const index = Number(cells[6]);
     expect(index).toBeGreaterThanOrEqual(0);
     expect(index).toBeLessThanOrEqual(1);
-    const band = index >= 2 / 3 ? "severe" : index >= 1 / 3 ? "infected" : "healthy";
-    expect(cells[1]).toBe(band);
-    expect(Number(cells[2]) + Number(cells[3]) + Number(cells[4])).toBe(36);
   }
   await expect(page.locator(".chart-box canvas")).toBeVisible();
   await expectChartReadsTrue(page, 3);

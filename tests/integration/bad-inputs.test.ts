@@ -38,14 +38,21 @@ function png16(values: Uint16Array, width: number, height: number): Promise<Buff
     .toBuffer();
 }
 
-/** A real film as a 12-bit detector would store it: every grey level scaled into 0..4095, saved as a 16-bit PNG. */
+/**
+ * A real film as a detector without a display window stores it: every grey level mapped into a narrow band of the
+ * 16-bit range, saved as a 16-bit PNG. (Built through sharp's own 16-bit pipeline: raw 16-bit input to sharp is read
+ * as bytes, which scrambles a film into noise that the frontal-film gate rightly refuses.)
+ */
 async function corpusAs16BitPng(id: string): Promise<Buffer> {
   const { data, info } = await sharp(await readCorpus(id))
     .toColourspace("b-w")
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const values = Uint16Array.from(data, (v) => Math.round((v / 255) * 4095) + 30);
-  return png16(values, info.width, info.height);
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } })
+    .toColourspace("grey16")
+    .linear(4095 / 255 / 257, 30)
+    .png()
+    .toBuffer();
 }
 
 interface Case {

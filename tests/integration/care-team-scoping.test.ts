@@ -105,7 +105,7 @@ describe("care-team scoping (RADTRACK_PATIENT_SCOPING=care-team)", () => {
     };
     mine = await ingest("SCOPE-MINE", "coh00001.jpg");
     theirs = await ingest("SCOPE-THEIRS", "coh00002.jpg");
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await t?.close();

@@ -143,9 +143,17 @@ describe("FHIR R4 API", () => {
     expect(observations).toHaveLength(3);
     for (const o of observations) {
       expect(o.status).toBe("preliminary");
-      expect(o.valueQuantity!.value).toBeGreaterThanOrEqual(0);
-      expect(o.valueQuantity!.value).toBeLessThanOrEqual(1);
-      const mix = o.component!.slice(0, 3).map((c) => c.valueInteger!);
+      // The extent (0-8) when the model has an extent head, else the neighbours' index (0-1): within its scale.
+      const value = o.valueQuantity!.value!;
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(o.referenceRange![0]!.high!.value!);
+      const interval = o.component!.find((c) => c.valueRange)?.valueRange;
+      if (o.referenceRange![0]!.high!.value === 8) {
+        expect(interval!.low!.value!).toBeLessThanOrEqual(value);
+        expect(interval!.high!.value!).toBeGreaterThanOrEqual(value);
+      }
+      const mix = o.component!.filter((c) => c.valueInteger !== undefined).map((c) => c.valueInteger!);
+      expect(mix).toHaveLength(3);
       expect(mix.reduce((a, c) => a + c, 0)).toBe(36);
     }
     const [report] = of<DiagnosticReport>("DiagnosticReport");

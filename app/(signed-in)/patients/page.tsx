@@ -135,7 +135,10 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
                     "—"
                   ) : (
                     <span className={`class-${p.summary.latestRegion}`}>
-                      {p.summary.latestIndex.toFixed(2)} {p.summary.latestRegion}
+                      {p.summary.latestExtent == null
+                        ? p.summary.latestIndex.toFixed(2)
+                        : `${p.summary.latestExtent.toFixed(1)} / 8`}{" "}
+                      {p.summary.latestRegion}
                     </span>
                   )}
                 </td>
@@ -144,7 +147,7 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
                     p.summary?.slopePerWeek == null ? "no trend" : `${p.summary.slopePerWeek.toFixed(3)} per week`
                   }
                 >
-                  {trendArrow(p.summary?.slopePerWeek ?? null)}
+                  {trendArrow(p.summary?.slopePerWeek ?? null, p.summary?.latestExtent == null ? 1 : 8)}
                 </td>
                 <td className={p.summary ? `status-${p.summary.status}` : undefined}>{p.summary?.status ?? "—"}</td>
                 <td>{p.summary?.lastScanAt ? p.summary.lastScanAt.toISOString().slice(0, 10) : "—"}</td>

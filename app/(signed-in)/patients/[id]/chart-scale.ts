@@ -1,33 +1,37 @@
-// The timeline chart's scale and points from the timeline's values: the one place that knows which severity scale
-// the patient page draws (today the neighbours' index in [0, 1] with its three regions).
-import { REGION_BOUNDS } from "@/lib/drift/severity";
-import type { ChartPoint, ChartScaleSpec, TimelinePointView } from "./timeline-types";
+// The timeline chart's scale and points from the timeline's values: the scale in use (lib/drift/scale.ts: the
+// calibrated extent 0-8 with its interval, or the neighbours' 0-1 index) as the chart component's plain props.
+import type { ChartPoint, ChartScaleSpec, ScaleView, TimelinePointView } from "./timeline-types";
 
-export const INDEX_SCALE: ChartScaleSpec = {
-  min: 0,
-  max: 1,
-  title: "Severity index",
-  caption: "Severity index over time (0 = healthy neighbours, 1 = severe).",
-  bands: [
-    { from: 0, to: REGION_BOUNDS.infected, colour: "rgba(63, 185, 80, 0.12)", label: "healthy" },
-    { from: REGION_BOUNDS.infected, to: REGION_BOUNDS.severe, colour: "rgba(210, 153, 34, 0.14)", label: "infected" },
-    { from: REGION_BOUNDS.severe, to: 1, colour: "rgba(248, 81, 73, 0.16)", label: "severe" },
-  ],
-  tickStep: 0.1,
-  decimals: 1,
-};
+export function chartScale(scale: ScaleView): ChartScaleSpec {
+  const extent = scale.id === "extent";
+  return {
+    min: 0,
+    max: scale.max,
+    title: scale.unit ? `${scale.label} (${scale.unit})` : scale.label,
+    caption: extent
+      ? `${scale.label} over time (0-${scale.max}; severe region from ${scale.regions.severe}).`
+      : "Severity index over time (0 = healthy neighbours, 1 = severe).",
+    bands: [
+      { from: 0, to: scale.regions.infected, colour: "rgba(63, 185, 80, 0.12)", label: "healthy" },
+      { from: scale.regions.infected, to: scale.regions.severe, colour: "rgba(210, 153, 34, 0.14)", label: "infected" },
+      { from: scale.regions.severe, to: scale.max, colour: "rgba(248, 81, 73, 0.16)", label: "severe" },
+    ],
+    tickStep: extent ? 1 : 0.1,
+    decimals: extent ? 0 : 1,
+  };
+}
 
 export function chartPoints(points: readonly TimelinePointView[]): ChartPoint[] {
   return points.flatMap((p) => {
-    if (p.index === null) return [];
+    if (p.value === null) return [];
     const mix = p.mix ? ` · ${p.mix.healthy} healthy / ${p.mix.infected} infected / ${p.mix.severe} severe` : "";
     return [
       {
         id: p.scanId,
         date: p.date,
-        value: p.index,
-        lo: p.lo ?? null,
-        hi: p.hi ?? null,
+        value: p.value,
+        lo: p.lo,
+        hi: p.hi,
         alert: p.alert,
         label: `${p.region ?? ""}${mix}`,
       },

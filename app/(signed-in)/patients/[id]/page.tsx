@@ -9,6 +9,7 @@ import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
+import { regionOn } from "@/lib/drift/scale";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
@@ -16,7 +17,7 @@ import { PrintButton } from "./print-button";
 import { ScanComparison } from "./scan-comparison";
 import { ScanKeyboard } from "./scan-keyboard";
 import { ScanNeighbours } from "./scan-neighbours";
-import { chartPoints, INDEX_SCALE } from "./chart-scale";
+import { chartPoints, chartScale } from "./chart-scale";
 import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
@@ -26,14 +27,23 @@ export const metadata: Metadata = { title: "Patient" };
 
 function toView(timeline: PatientTimeline): TimelinePointView[] {
   const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
-  return timeline.scans.map((s) => ({
-    scanId: s.scanId,
-    date: s.acquiredAt.toISOString(),
-    index: s.assessment?.index ?? null,
-    region: s.assessment?.region ?? null,
-    mix: s.assessment?.mix ?? null,
-    alert: alerts.get(s.scanId) ?? null,
-  }));
+  const onExtent = timeline.scale.id === "extent";
+  return timeline.scans.map((s) => {
+    const a = s.assessment;
+    const extent = s.extent;
+    const value = onExtent ? (extent?.value ?? null) : (a?.index ?? null);
+    return {
+      scanId: s.scanId,
+      date: s.acquiredAt.toISOString(),
+      value,
+      lo: onExtent ? (extent?.lo ?? null) : null,
+      hi: onExtent ? (extent?.hi ?? null) : null,
+      index: a?.index ?? null,
+      region: value === null ? null : regionOn(timeline.scale, value),
+      mix: a?.mix ?? null,
+      alert: alerts.get(s.scanId) ?? null,
+    };
+  });
 }
 
 export default async function PatientPage({
@@ -115,11 +125,11 @@ export default async function PatientPage({
             {timelineError}
           </p>
         )}
-        {timeline && <DriftSummary drift={timeline.drift} />}
-        {points.length > 0 && (
+        {timeline && <DriftSummary drift={timeline.drift} scale={timeline.scale} modelId={timeline.modelId} />}
+        {points.length > 0 && timeline && (
           <TimelineChart
             points={chartPoints(points)}
-            scale={INDEX_SCALE}
+            scale={chartScale(timeline.scale)}
             selectedId={selected?.scanId ?? null}
             selectHref={`/patients/${patient.id}?scan=`}
           />
@@ -152,7 +162,7 @@ export default async function PatientPage({
           </ol>
         )}
         <div className="no-print">
-          <UploadScan patientId={patient.id} />
+          <UploadScan patientId={patient.id} canOverrideGate={actor.role === "admin"} />
         </div>
       </section>
 
@@ -175,7 +185,7 @@ export default async function PatientPage({
       {points.length > 0 && (
         <section aria-labelledby="numbers-heading" className="panel">
           <h2 id="numbers-heading">Numbers behind the chart</h2>
-          <TimelineTable patientId={patient.id} points={points} />
+          <TimelineTable patientId={patient.id} points={points} scale={timeline!.scale} />
         </section>
       )}
     </section>

@@ -1,19 +1,34 @@
 import Link from "next/link";
-import type { TimelinePointView } from "./timeline-types";
+import type { ScaleView, TimelinePointView } from "./timeline-types";
+
+function interval(p: TimelinePointView): string {
+  return p.lo === null || p.hi === null ? "—" : `${p.lo.toFixed(1)}–${p.hi.toFixed(1)}`;
+}
 
 /** The numbers behind the chart, one row per scan in date order: readable without the chart, and by tests. */
-export function TimelineTable({ patientId, points }: { patientId: string; points: TimelinePointView[] }) {
+export function TimelineTable({
+  patientId,
+  points,
+  scale,
+}: {
+  patientId: string;
+  points: TimelinePointView[];
+  scale: ScaleView;
+}) {
+  const digits = scale.id === "extent" ? 1 : 3;
   return (
     <table className="table timeline-table">
-      <caption className="sr-only">Severity index of each scan, in date order</caption>
+      <caption className="sr-only">{scale.label} of each scan, in date order</caption>
       <thead>
         <tr>
           <th scope="col">Acquisition date</th>
-          <th scope="col">Severity index</th>
+          <th scope="col">{scale.id === "extent" ? "Extent (0-8)" : "Severity index"}</th>
+          <th scope="col">Interval</th>
           <th scope="col">Region</th>
           <th scope="col">Healthy</th>
           <th scope="col">Infected</th>
           <th scope="col">Severe</th>
+          <th scope="col">Neighbour index</th>
           <th scope="col">Alert</th>
         </tr>
       </thead>
@@ -25,11 +40,13 @@ export function TimelineTable({ patientId, points }: { patientId: string; points
                 {p.date.slice(0, 10)}
               </Link>
             </th>
-            <td>{p.index === null ? "—" : p.index.toFixed(3)}</td>
+            <td>{p.value === null ? "—" : p.value.toFixed(digits)}</td>
+            <td>{interval(p)}</td>
             <td>{p.region ?? "not assessed"}</td>
             <td>{p.mix?.healthy ?? "—"}</td>
             <td>{p.mix?.infected ?? "—"}</td>
             <td>{p.mix?.severe ?? "—"}</td>
+            <td>{p.index === null ? "—" : p.index.toFixed(3)}</td>
             <td>
               {p.alert === "entered_severe" ? "entered severe region" : p.alert === "sharp_rise" ? "sharp rise" : ""}
             </td>

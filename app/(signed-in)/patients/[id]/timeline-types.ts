@@ -4,13 +4,16 @@ export type ClassName = "healthy" | "infected" | "severe";
 export interface TimelinePointView {
   scanId: string;
   date: string;
+  /** Severity on the scale in use: the calibrated extent (0-8) or, for an embedding-only model, the 0-1 index. */
+  value: number | null;
+  /** The estimate's interval on the same scale (extent only). */
+  lo: number | null;
+  hi: number | null;
+  /** The neighbours' severity index (0-1), kept beside the calibrated value. */
   index: number | null;
   region: ClassName | null;
   mix: Record<ClassName, number> | null;
   alert: "entered_severe" | "sharp_rise" | null;
-  /** The severity's interval, when the severity model gives one. */
-  lo?: number | null;
-  hi?: number | null;
 }
 
 /** One film on the timeline chart, on whatever scale the chart is given. */
@@ -43,4 +46,14 @@ export interface ChartScaleSpec {
   bands: ChartBand[];
   tickStep: number;
   decimals: number;
+}
+
+/** The scale the timeline uses (lib/drift/scale.ts), as plain data for the client components. */
+export interface ScaleView {
+  id: "extent" | "index";
+  max: number;
+  regions: { infected: number; severe: number };
+  label: string;
+  unit: string;
+  calibrated: boolean;
 }

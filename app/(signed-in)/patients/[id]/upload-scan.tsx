@@ -7,7 +7,7 @@ import { uploadScanAction } from "@/lib/scans/actions";
 
 const VIEWS = ["", ...SCAN_VIEWS] as const;
 
-export function UploadScan({ patientId }: { patientId: string }) {
+export function UploadScan({ patientId, canOverrideGate }: { patientId: string; canOverrideGate: boolean }) {
   const router = useRouter();
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
@@ -95,6 +95,21 @@ export function UploadScan({ patientId }: { patientId: string }) {
             ))}
           </select>
         </label>
+        {canOverrideGate && (
+          <details className="gate-override">
+            <summary>Accept a film the frontal-film check refused (admins)</summary>
+            <label className="field">
+              <span>Reason (kept in the audit log)</span>
+              <input
+                type="text"
+                name="overrideGateReason"
+                minLength={5}
+                maxLength={500}
+                placeholder="e.g. real portable AP film, checked by the reporting radiologist"
+              />
+            </label>
+          </details>
+        )}
         <button type="submit" className="primary" disabled={pending}>
           {pending ? "Uploading and embedding…" : "Upload scan"}
         </button>
