@@ -134,14 +134,14 @@ async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]
   await page.getByLabel("Window preset").selectOption("High contrast");
   await expect(page.locator(".viewer-tools output")).toContainText("W 96 / L 128");
   expect((await shot()).equals(windowed)).toBe(false);
-  await page.getByLabel("Invert").check();
+  await page.getByRole("checkbox", { name: "Invert" }).check();
   const inverted = await shot();
   expect(inverted.equals(windowed)).toBe(false);
   expect(await seriousViolations(page)).toEqual([]);
   await attachScreenshot(page, testInfo, "viewer");
 
   // The heatmap of the current film: computed on request, drawn over it, its opacity adjustable, and gone again.
-  await page.getByLabel("Invert").uncheck();
+  await page.getByRole("checkbox", { name: "Invert" }).uncheck();
   const plain = await shot();
   await page.getByLabel(/Show what drives the score/).check();
   await expect(page.locator(".heatmap-statement")).toContainText("not a finding, a lesion or a diagnosis");
