@@ -117,8 +117,7 @@ async function expectViewerWorks(page: Page, testInfo: TestInfo, dates: string[]
   await grid.focus();
   await page.keyboard.press("+");
   await expect.poll(async () => (await transforms())[0]).not.toBe(pa);
-  const [ka, kb] = await transforms();
-  expect(kb).toBe(ka);
+  await expect.poll(async () => new Set(await transforms()).size).toBe(1);
 
   // Window/level by drag, then a preset, then invert: the same filter on both films, and other pixels each time.
   const panned = await shot();
