@@ -1,4 +1,4 @@
-# Radtrack, production image: `docker compose up` (see docker-compose.yml) or
+# Radtrack, production image: `docker compose --profile single up` or `--profile scale up` (docker-compose.yml) or
 #   docker build -t radtrack . && docker run -p 3000:3000 -e DATABASE_URL=... -e AUTH_SECRET=... radtrack
 # The models and the reference corpus are not in the image: mount the shared folder at /shared (RADTRACK_SHARED_DIR).
 FROM node:20-bookworm-slim

@@ -31,6 +31,14 @@ const nextConfig = {
           { key: "X-Content-Type-Options", value: "nosniff" },
           { key: "X-Frame-Options", value: "DENY" },
           { key: "Referrer-Policy", value: "same-origin" },
+          // Browser features a chest X-ray viewer never needs; fullscreen stays for the image viewer. The
+          // Content-Security-Policy needs a nonce per request: proxy.ts sets it (lib/http/security-headers.ts).
+          {
+            key: "Permissions-Policy",
+            value:
+              "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), midi=(), " +
+              "display-capture=(), accelerometer=(), gyroscope=(), magnetometer=(), fullscreen=(self)",
+          },
         ],
       },
     ];

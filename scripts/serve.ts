@@ -35,6 +35,11 @@ const server = http.createServer((req, res) => {
   req.headers["x-forwarded-for"] = clientAddress(req);
   void handle(req, res);
 });
+// Behind a load balancer (docs/scaling.md) an idle connection must be closed by the proxy, never by us first: a
+// request the proxy sends on a connection we are closing fails with a reset. Proxies idle out after 60 s or less
+// (Node's own default here is 5 s, which also races clients that reuse a connection after a pause).
+server.keepAliveTimeout = 75_000;
+server.headersTimeout = 76_000;
 server.on("error", (error: NodeJS.ErrnoException) => {
   console.error(
     error.code === "EADDRINUSE"

@@ -4,20 +4,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { loadConfig, type RadtrackConfig } from "@/lib/config";
-import { createDb } from "@/lib/db/client";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "@/lib/db/embedded";
-import { migrate } from "@/lib/db/migrate";
-import { roleOf } from "@/lib/db/roles";
 import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { secureDataDir } from "@/lib/runtime/data-dir";
 import { ensureAuthSecret } from "@/lib/runtime/secrets";
-import { ensureFirstAdmin } from "@/lib/users/bootstrap";
+import { log, prepareFirstAdmin, prepareSchema, verifyModel } from "./launch/prepare";
 
 const require = createRequire(import.meta.url);
+let inheritedProvider: Record<string, string> = {};
 const root = process.cwd();
 const dev = process.argv.includes("--dev");
 const started = Date.now();
-const log = (line: string) => console.log(`[radtrack] ${line}`);
 
 function fail(message: string): never {
   console.error(`[radtrack] ${message}`);
@@ -56,31 +53,15 @@ if (!databaseUrl) {
 }
 
 try {
-  // With a separate migration role, the schema is created by its owner and the application role gets its grants.
-  const result = await migrate(cfg.migrationDatabaseUrl ?? databaseUrl, {
-    log,
-    appRole: cfg.migrationDatabaseUrl ? roleOf(databaseUrl) : null,
-  });
-  if (result.applied.length === 0) log("database schema is up to date");
-  for (const name of result.modified) log(`warning: applied migration ${name} was edited since it was applied`);
-} catch (error) {
-  await embedded?.stop();
-  fail(`Could not prepare the database: ${(error as Error).message}`);
-}
-
-const prisma = createDb(databaseUrl);
-let inheritedProvider: Record<string, string> = {};
-// The model on disk must be the one the stored vectors came from (sha256 and dimension), before anything is served.
-try {
-  const [{ activeModel }, { scansMissingEmbedding }, { embeddingStatus }, { inheritedChoiceEnv }] = await Promise.all([
-    import("@/lib/scans/active-model"),
-    import("@/lib/scans/reembed"),
+  await prepareSchema(cfg, databaseUrl);
+  await verifyModel(databaseUrl);
+  // verifyModel opened the embedding engine here: a provider fallback was found and printed once, and the server and
+  // the background work start on that provider directly (lib/embedding/providers.ts, inheritedChoice).
+  const [{ embeddingStatus }, { inheritedChoiceEnv }] = await Promise.all([
     import("@/lib/embedding"),
     import("@/lib/embedding/providers"),
   ]);
-  const model = await activeModel(prisma);
   const status = await embeddingStatus();
-  // The fallback was found and printed here: the server and the background work start on that provider directly.
   if (status.state === "ready" && status.fallbackReason && status.provider !== status.requestedProvider) {
     inheritedProvider = inheritedChoiceEnv({
       requested: status.requestedProvider,
@@ -88,36 +69,10 @@ try {
       fallbackReason: status.fallbackReason,
     });
   }
-  const missing = await scansMissingEmbedding(prisma, model.id);
-  log(
-    `embedding model ${model.id} (${model.dims} dimensions) verified${missing ? `; ${missing} scans to re-embed` : ""}`,
-  );
-} catch (error) {
-  await prisma.$disconnect();
-  await embedded?.stop();
-  fail(`The embedding model cannot be used: ${(error as Error).message}`);
-}
-try {
-  const admin = await ensureFirstAdmin(prisma, { email: cfg.adminEmail, password: cfg.adminPassword });
-  if (admin.created && admin.generatedPassword) {
-    console.log(
-      [
-        "",
-        "  First admin account created. This password is shown only once:",
-        `    e-mail:   ${admin.email}`,
-        `    password: ${admin.generatedPassword}`,
-        "  Sign in and create named accounts under Admin > Users.",
-        "",
-      ].join("\n"),
-    );
-  } else if (admin.created) {
-    log(`first admin ${admin.email} created from RADTRACK_ADMIN_EMAIL / RADTRACK_ADMIN_PASSWORD`);
-  }
+  await prepareFirstAdmin(cfg, databaseUrl);
 } catch (error) {
   await embedded?.stop();
-  fail(`Could not create the first admin: ${(error as Error).message}`);
-} finally {
-  await prisma.$disconnect();
+  fail((error as Error).message);
 }
 
 const env: NodeJS.ProcessEnv = {

@@ -16,7 +16,8 @@ export const LEASE_OWNER = `${os.hostname()}:${process.pid}:${BOOT}`;
 
 export type LeaseToken = string & { readonly __lease: unique symbol };
 
-function newToken(): LeaseToken {
+/** A holder's own token: also the claim of a batch of files (claims.ts). */
+export function newToken(): LeaseToken {
   return `${LEASE_OWNER}:${randomUUID().slice(0, 8)}` as LeaseToken;
 }
 

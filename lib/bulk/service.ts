@@ -13,6 +13,7 @@ import { blobStoreAt } from "@/lib/storage";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { checkUpload, type StagedUpload } from "./check";
 import { BULK_JOB_TYPE, finishJob, itemCounts, type ItemCounts } from "./finish";
+import { claimHolders } from "./claims";
 import { acquireLease, leaseIsFree, releaseLease } from "./lease";
 import { bulkLimits } from "./limits";
 import { enqueueBulkJob } from "./queue";
@@ -369,7 +370,8 @@ export async function cancelJob(
   });
   // Nobody working on it: close it now. Otherwise its worker closes it after the batch in hand.
   const now = await db.job.findUniqueOrThrow({ where: { id: jobId } });
-  const lease = leaseIsFree(now) ? await acquireLease(db, jobId, ["cancelled"]) : null;
+  const idle = leaseIsFree(now) && (await claimHolders(db, jobId)).length === 0;
+  const lease = idle ? await acquireLease(db, jobId, ["cancelled"]) : null;
   if (lease?.state === "cancelled") {
     try {
       await finishJob(db, jobId, "cancelled", { dataDir, store: new ScanStore(blobStoreAt(options.dataDir)) });

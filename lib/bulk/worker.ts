@@ -1,16 +1,19 @@
-// The bulk worker: one per process, fed by the pg-boss queue. A queue message makes it work on one job for a slice
-// of time (so that several jobs take turns and no message stays active for long): it takes the job's lease, then
-// repeatedly reads the next EMBED_BATCH ready files from bulk_items, ingests them together (lib/scans/ingest.ts
-// ingestScans: decode, one embedding batch, store, one transaction that also marks the files done), and updates the
-// counts. A job that is not done at the end of the slice is sent to the queue again.
+// The bulk workers: one per process, fed by the pg-boss queue, any number of processes on any number of machines. A
+// queue message makes a worker work on one job for a slice of time (so that several jobs take turns and no message
+// stays active for long): it repeatedly claims the next EMBED_BATCH ready files of the job (lib/bulk/claims.ts),
+// ingests them together (lib/scans/ingest.ts ingestScans: decode, one embedding batch, store, one transaction that
+// also marks the files done), and updates the counts. A worker that finds more work than one batch asks another to
+// join, so the workers share a big job. A job that is not done at the end of the slice is sent to the queue again;
+// the last worker out closes it under the job's lease.
 //
-// A restart loses nothing: files are marked done in the same transaction as their scans, the staged files stay on
-// disk until the job ends, and the sweeper (every few seconds, and at start) re-queues every job whose lease ran out
-// or whose holder died, and closes cancelled jobs that nobody is working on.
+// A killed worker loses nothing: files are marked done in the same transaction as their scans, the staged files stay
+// in the store until the job ends, a killed worker's claims run out (at once on its own host), and the sweeper
+// (every few seconds, and at start) re-queues every open job and closes cancelled jobs that nobody is working on.
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import { UserFacingError } from "@/lib/errors";
 import { config } from "@/lib/config";
 import { db as defaultDb, type Db } from "@/lib/db/client";
+import type { JobStatus } from "@/lib/db/generated/enums";
 import { embeddingSettings } from "@/lib/embedding";
 import { DuplicateScanError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
@@ -18,7 +21,8 @@ import { blobStoreAt } from "@/lib/storage";
 import { BlobNotFoundError } from "@/lib/storage/blob-store";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { BULK_JOB_TYPE, finishJob, refreshProgress } from "./finish";
-import { acquireLease, LEASE_MS, leaseIsFree, releaseLease, renewLease } from "./lease";
+import { claimHolders, claimItems, releaseClaims, renewClaims, type ClaimedItem } from "./claims";
+import { acquireLease, LEASE_MS, leaseIsFree, newToken, releaseLease, type LeaseToken } from "./lease";
 import { BULK_QUEUE, bulkQueue, enqueueBulkJob } from "./queue";
 import { itemKey, removeJobFiles, removeStaging, stagedJobIds, stagingOlderThan } from "./staging";
 
@@ -75,19 +79,7 @@ function reasonOf(error: Error): string {
 }
 
 /** Ingests one batch of ready files and records what became of each. */
-async function processBatch(
-  r: Resolved,
-  jobId: string,
-  items: {
-    id: string;
-    seq: number;
-    patientId: string | null;
-    acquiredAt: Date | null;
-    view: string | null;
-    file: string;
-  }[],
-  ctx: PublicActionContext,
-): Promise<void> {
+async function processBatch(r: Resolved, jobId: string, items: ClaimedItem[], ctx: PublicActionContext): Promise<void> {
   const inputs: IngestInput[] = [];
   const present: typeof items = [];
   const missing: typeof items = [];
@@ -130,8 +122,8 @@ async function processBatch(
     const item = present[i]!;
     if (outcome.error instanceof DuplicateScanError) {
       updates.push(
-        r.db.bulkItem.update({
-          where: { id: item.id },
+        r.db.bulkItem.updateMany({
+          where: { id: item.id, status: "ready" },
           data: { status: "duplicate", scanId: outcome.error.existingScanId, reason: outcome.error.message },
         }),
       );
@@ -141,14 +133,17 @@ async function processBatch(
         console.error(outcome.error);
       }
       updates.push(
-        r.db.bulkItem.update({ where: { id: item.id }, data: { status: "failed", reason: reasonOf(outcome.error) } }),
+        r.db.bulkItem.updateMany({
+          where: { id: item.id, status: "ready" },
+          data: { status: "failed", reason: reasonOf(outcome.error) },
+        }),
       );
     }
   }
   for (const item of missing) {
     updates.push(
-      r.db.bulkItem.update({
-        where: { id: item.id },
+      r.db.bulkItem.updateMany({
+        where: { id: item.id, status: "ready" },
         data: { status: "failed", reason: "The uploaded file is no longer on the server; upload it again." },
       }),
     );
@@ -158,73 +153,81 @@ async function processBatch(
   await r.store.blobs.remove(items.map((item) => itemKey(jobId, item.seq)));
 }
 
-/** Works on one job for up to sliceMs. "busy": another worker holds it (or it is not runnable). */
+type Outcome = Extract<JobStatus, "succeeded" | "cancelled">;
+
+/**
+ * Closes the job when nobody else is working on it: "done" when closed, "busy" when another worker still holds
+ * files (it closes the job after them) or the job's lease, "more" when files became free to take meanwhile.
+ */
+async function closeIfIdle(r: Resolved, jobId: string, outcome: Outcome, self?: LeaseToken): Promise<SliceResult> {
+  const lease = await acquireLease(r.db, jobId, outcome === "cancelled" ? ["cancelled"] : ["queued", "running"]);
+  if (!lease) return "busy";
+  try {
+    if ((await claimHolders(r.db, jobId, self)).length > 0) return "busy";
+    if (outcome === "succeeded" && (await r.db.bulkItem.count({ where: { jobId, status: "ready" } })) > 0) {
+      return "more";
+    }
+    await finishJob(r.db, jobId, outcome, r);
+    return "done";
+  } finally {
+    await releaseLease(r.db, jobId, lease.token).catch(() => {});
+  }
+}
+
+/**
+ * Works on one job for up to sliceMs, beside any other worker on the same job: batch by batch, on the files it
+ * claims. "busy": nothing left for this worker (others hold the rest, or the job is not runnable).
+ */
 export async function runSlice(jobId: string, options: WorkerOptions = {}): Promise<SliceResult> {
   const r = resolve(options);
-  const lease = await acquireLease(r.db, jobId, ["queued", "running", "cancelled"]);
-  if (!lease) return "busy";
-  const { state, token } = lease;
+  const job = await r.db.job.findUnique({ where: { id: jobId } });
+  if (!job || job.finishedAt || !["queued", "running", "cancelled"].includes(job.status)) return "busy";
+  if (job.status === "cancelled") return closeIfIdle(r, jobId, "cancelled");
+  if (job.status === "queued") {
+    await r.db.job.updateMany({
+      where: { id: jobId, status: "queued" },
+      data: { status: "running", startedAt: job.startedAt ?? new Date() },
+    });
+  }
+  const ctx = await actorContext(r.db, job);
+  const token = newToken();
   const deadline = Date.now() + r.sliceMs;
   const pending: Promise<void>[] = [];
-  const inFlight = new Set<string>();
   const drain = async () => {
     while (pending.length > 0) await pending.shift();
   };
-  let lost = false;
-  // Renewed on a timer too, so a slow batch (a loaded machine, a big DICOM) never lets the lease run out.
-  const heartbeat = setInterval(() => {
-    renewLease(r.db, jobId, token).then(
-      (status) => {
-        if (status === null) lost = true;
-      },
-      () => {},
-    );
-  }, LEASE_MS / 4);
+  // Renewed on a timer, so a slow batch (a loaded machine, a big DICOM) never lets a claim run out.
+  const heartbeat = setInterval(() => void renewClaims(r.db, jobId, token).catch(() => {}), LEASE_MS / 4);
   heartbeat.unref();
+  let invited = false;
   try {
-    if (state === "cancelled") {
-      await finishJob(r.db, jobId, "cancelled", r);
-      return "done";
-    }
-    const job = await r.db.job.findUniqueOrThrow({ where: { id: jobId } });
-    if (job.status === "queued") {
-      await r.db.job.updateMany({
-        where: { id: jobId, status: "queued" },
-        data: { status: "running", startedAt: job.startedAt ?? new Date() },
-      });
-    }
-    const ctx = await actorContext(r.db, job);
     for (;;) {
-      const status = await renewLease(r.db, jobId, token);
-      if (status === null || lost) {
+      const status = (await r.db.job.findUnique({ where: { id: jobId }, select: { status: true } }))?.status;
+      if (status === "cancelled") {
+        await drain();
+        await releaseClaims(r.db, jobId, token);
+        return closeIfIdle(r, jobId, "cancelled", token);
+      }
+      if (status !== "running") {
         await drain();
         return "busy";
       }
-      if (status === "cancelled") {
-        await drain();
-        await finishJob(r.db, jobId, "cancelled", r);
-        return "done";
-      }
-      const items = await r.db.bulkItem.findMany({
-        where: { jobId, status: "ready", id: { notIn: [...inFlight] } },
-        orderBy: { seq: "asc" },
-        take: r.batchSize,
-        select: { id: true, seq: true, patientId: true, acquiredAt: true, view: true, file: true },
-      });
+      const items = await claimItems(r.db, jobId, token, r.batchSize);
       if (items.length === 0) {
         if (pending.length > 0) {
           await drain();
           await refreshProgress(r.db, jobId);
           continue;
         }
-        await finishJob(r.db, jobId, "succeeded", r);
-        return "done";
+        return closeIfIdle(r, jobId, "succeeded", token);
+      }
+      if (!invited) {
+        // More than this batch is left: ask any idle worker to join (at most one message per job every 10 s).
+        invited = true;
+        if (items.length === r.batchSize) await enqueueBulkJob(jobId, { throttle: true }).catch(() => null);
       }
       // Two batches in flight: one decodes and embeds while the other writes its files and rows.
-      for (const item of items) inFlight.add(item.id);
-      const batch = processBatch(r, jobId, items, ctx).finally(() => {
-        for (const item of items) inFlight.delete(item.id);
-      });
+      const batch = processBatch(r, jobId, items, ctx);
       batch.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       pending.push(batch);
       if (pending.length >= r.pipelineDepth) {
@@ -238,10 +241,10 @@ export async function runSlice(jobId: string, options: WorkerOptions = {}): Prom
       }
     }
   } finally {
-    // Never let the lease go while a batch of ours is still writing.
+    // Never give the files back while a batch of ours is still writing.
     await Promise.allSettled(pending);
     clearInterval(heartbeat);
-    await releaseLease(r.db, jobId, token).catch(() => {});
+    await releaseClaims(r.db, jobId, token).catch(() => {});
   }
 }
 
@@ -261,15 +264,7 @@ export async function sweep(options: WorkerOptions = {}): Promise<{ requeued: nu
     if (!leaseIsFree(job)) continue;
     if (job.status === "cancelled") {
       if (job.finishedAt) continue;
-      const lease = await acquireLease(r.db, job.id, ["cancelled"]);
-      if (lease?.state === "cancelled") {
-        try {
-          await finishJob(r.db, job.id, "cancelled", r);
-          closed++;
-        } finally {
-          await releaseLease(r.db, job.id, lease.token).catch(() => {});
-        }
-      }
+      if ((await closeIfIdle(r, job.id, "cancelled")) === "done") closed++;
       continue;
     }
     if (await enqueueBulkJob(job.id, { throttle: true })) requeued++;

@@ -1,13 +1,13 @@
 // The DICOMweb poller: QIDO-RS lists series of the configured modalities, a series is walked again only when its
 // instance count changed (the cursor, in dicomweb_series), new instances are filtered on their tags, retrieved with
-// WADO-RS in small batches and received like any pushed instance. Every instance is remembered by SOP Instance UID,
-// so a crash or a PACS outage mid-poll costs a re-listing, never a duplicate. While the PACS is unreachable the
+// WADO-RS in batches of eight across series and received like any pushed instance. Every instance is remembered by
+// SOP Instance UID, so a crash or a PACS outage mid-poll costs a re-listing, never a duplicate. While the PACS is unreachable the
 // next poll is pushed back (doubling, at most 15 minutes); the state lives in dicomweb_poll_state.
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import type { DicomwebConfig } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import { DicomwebClient, type InstanceEntry } from "./client";
+import { DicomwebClient, type InstanceEntry, type SeriesEntry } from "./client";
 import { refusalReason } from "./filters";
 import { receiveInstances, type ReceiveOutcome, type ReceiveSettings } from "./receive";
 
@@ -24,6 +24,8 @@ export interface PollReport {
 
 const SERIES_PAGE = 500;
 const RETRIEVE_BATCH = 8;
+/** Series listed before their films are retrieved: bounds the work an interruption makes the next poll redo. */
+const SERIES_GROUP = 32;
 const MAX_BACKOFF_SECONDS = 900;
 const SYSTEM: PublicActionContext = { actor: null, ip: null };
 
@@ -70,7 +72,8 @@ export async function pollOnce(
     update: { lastPollAt: now() },
   });
 
-  const walkSeries = async (studyUid: string, seriesUid: string, listedCount: number) => {
+  /** Lists one series' new instances, records the ones refused on their tags, returns the ones to retrieve. */
+  const listSeries = async (studyUid: string, seriesUid: string): Promise<InstanceEntry[]> => {
     const instances = await client.searchInstances(studyUid, seriesUid);
     const known = new Set(
       (
@@ -116,19 +119,34 @@ export async function pollOnce(
       });
       count("refused");
     }
-    for (let i = 0; i < wanted.length; i += options.batch ?? RETRIEVE_BATCH) {
-      const slice = wanted.slice(i, i + (options.batch ?? RETRIEVE_BATCH));
-      const files = await Promise.all(slice.map((w) => client.retrieveInstance(studyUid, seriesUid, w.sopInstanceUid)));
+    return wanted;
+  };
+
+  /**
+   * Walks a group of series: lists them, then retrieves and receives their wanted instances in batches that cross
+   * series (a chest film is usually a series of one: batching per series would embed films one by one). The group's
+   * cursors move only once all of its instances are recorded, so an interrupted walk is redone next time.
+   */
+  const walkGroup = async (group: readonly SeriesEntry[]) => {
+    const wanted: InstanceEntry[] = [];
+    for (const series of group) wanted.push(...(await listSeries(series.studyUid, series.seriesUid)));
+    const batch = options.batch ?? RETRIEVE_BATCH;
+    for (let i = 0; i < wanted.length; i += batch) {
+      const slice = wanted.slice(i, i + batch);
+      const files = await Promise.all(
+        slice.map((w) => client.retrieveInstance(w.studyUid, w.seriesUid, w.sopInstanceUid)),
+      );
       for (const o of await receiveInstances(db, files, origin, settings, SYSTEM, { store: options.store })) {
         count(o.outcome);
       }
     }
-    // Only once every instance is recorded: an interrupted walk is redone next time.
-    await db.dicomwebSeries.upsert({
-      where: { seriesUid },
-      create: { seriesUid, studyUid, instanceCount: listedCount },
-      update: { instanceCount: listedCount },
-    });
+    for (const series of group) {
+      await db.dicomwebSeries.upsert({
+        where: { seriesUid: series.seriesUid },
+        create: { seriesUid: series.seriesUid, studyUid: series.studyUid, instanceCount: series.instanceCount },
+        update: { instanceCount: series.instanceCount },
+      });
+    }
   };
 
   try {
@@ -140,10 +158,8 @@ export async function pollOnce(
             (s) => [s.seriesUid, s.instanceCount],
           ),
         );
-        for (const series of page) {
-          if (!series.seriesUid || cursor.get(series.seriesUid) === series.instanceCount) continue;
-          await walkSeries(series.studyUid, series.seriesUid, series.instanceCount);
-        }
+        const changed = page.filter((s) => s.seriesUid && cursor.get(s.seriesUid) !== s.instanceCount);
+        for (let i = 0; i < changed.length; i += SERIES_GROUP) await walkGroup(changed.slice(i, i + SERIES_GROUP));
         if (page.length < SERIES_PAGE) break;
       }
     }

@@ -43,10 +43,30 @@ export async function queueFor(options: PgBoss.Queue, url?: string): Promise<PgB
   const boss = await jobQueue(url);
   const entry = (globalThis as Holder)[KEY];
   if (!entry?.queues.has(options.name)) {
-    await boss.createQueue(options.name, options);
+    await createQueueOnce(boss, options);
     entry?.queues.add(options.name);
   }
   return boss;
+}
+
+/**
+ * pg-boss creates a queue as a partition of its job table. Processes starting together (several workers, or one
+ * process creating two queues at once) lock that table in different orders and PostgreSQL aborts one of them with a
+ * deadlock; the aborted statement changed nothing, so it is tried again after a short random pause.
+ */
+async function createQueueOnce(boss: PgBoss, options: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await boss.getQueue(options.name)) return;
+      await boss.createQueue(options.name, options);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // 40P01 deadlock, 23505/42P07 created meanwhile by another process.
+      if (attempt >= 8 || !["40P01", "23505", "42P07"].includes(code ?? "")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    }
+  }
 }
 
 export async function stopJobQueue(): Promise<void> {

@@ -25,7 +25,7 @@ export interface ReembedSummary {
 export async function reembedMissing(
   db: Db,
   model: ActiveModel,
-  options: { batch?: number; store?: ScanStore; log?: (line: string) => void } = {},
+  options: { batch?: number; store?: ScanStore; log?: (line: string) => void; deadline?: number } = {},
 ): Promise<ReembedSummary> {
   const batch = options.batch ?? 16;
   const store = options.store ?? scanStore();
@@ -70,6 +70,7 @@ export async function reembedMissing(
     const decoded = prepared.films;
     summary.embedded += decoded.length;
     if (summary.embedded % (batch * 20) < batch) log(`re-embedding for ${model.id}: ${summary.embedded} scans done`);
+    if (options.deadline !== undefined && Date.now() >= options.deadline) break;
   }
   return summary;
 }

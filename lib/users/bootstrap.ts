@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { hashPassword } from "@/lib/auth/password";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import type { Db } from "@/lib/db/client";
+import { isUniqueViolation } from "@/lib/db/errors";
 
 export type BootstrapResult = { created: false } | { created: true; email: string; generatedPassword?: string };
 
@@ -18,8 +19,14 @@ export async function ensureFirstAdmin(
   }
   const generatedPassword = options.password ? undefined : randomBytes(12).toString("base64url");
   const password = options.password ?? generatedPassword!;
-  await db.user.create({
-    data: { email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password) },
-  });
+  try {
+    await db.user.create({
+      data: { email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password) },
+    });
+  } catch (error) {
+    // Another web server starting at the same moment created it first.
+    if (isUniqueViolation(error)) return { created: false };
+    throw error;
+  }
   return { created: true, email, generatedPassword };
 }

@@ -356,6 +356,38 @@ describe("bulk upload", () => {
     expect(await t.db.auditEvent.count({ where: { action: "scan.uploaded", patientId: patient.id } })).toBe(6);
   });
 
+  it("shares a job between workers, and finishes the files a killed worker had claimed", async () => {
+    await stopBulkWorker();
+    await t.db.patient.create({ data: { mrn: "BULK-S", name: "Bulk S", sex: "male" } });
+    const m = ["mrn,acquired_at,file", ...CORPUS.map((id, i) => `BULK-S,2024-07-0${i + 1},${id}.jpg`)].join("\n");
+    const { jobId } = await upload([corpusZip()], m);
+    await submitJob(t.db, { jobId, createPatients: false }, admin);
+    // A worker on this host was killed while it held the first two files.
+    const dead = `${os.hostname()}:2147483000:deadbeef:00000000`;
+    const firstTwo = await t.db.bulkItem.findMany({
+      where: { jobId, status: "ready" },
+      orderBy: { seq: "asc" },
+      take: 2,
+    });
+    await t.db.bulkItem.updateMany({
+      where: { id: { in: firstTwo.map((i) => i.id) } },
+      data: { claimedBy: dead, claimedUntil: new Date(Date.now() + 60_000) },
+    });
+    // Two workers at once, one file per batch: each claims files the other does not have.
+    const work = [{}, {}] as Record<string, number>[];
+    const results = await Promise.all(
+      work.map((timings) => runSlice(jobId, { db: t.db, dataDir, batchSize: 1, pipelineDepth: 1, timings })),
+    );
+    expect(results.filter((r) => r === "done")).toHaveLength(1);
+    expect(results.every((r) => r === "done" || r === "busy")).toBe(true);
+    for (const timings of work) expect(Object.keys(timings).length).toBeGreaterThan(0);
+    const job = await t.db.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(job).toMatchObject({ status: "succeeded", processed: 6, failed: 0 });
+    const patient = await t.db.patient.findUniqueOrThrow({ where: { mrn: "BULK-S" } });
+    expect(await t.db.scan.count({ where: { patientId: patient.id } })).toBe(6);
+    expect(await t.db.bulkItem.count({ where: { jobId, status: "stored" } })).toBe(6);
+  });
+
   it("takes loose DICOM files without a manifest: PatientID is the MRN, the header gives date and name", async () => {
     const fixtures = await FixtureDir.create();
     try {

@@ -3,9 +3,11 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
+import { uploadLimits } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
+import { thumbnailUrl } from "@/lib/neighbours/thumbnail-url";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
@@ -146,12 +148,7 @@ export default async function PatientPage({
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-                  <img
-                    src={`/api/scans/${p.scanId}/thumbnail`}
-                    alt={`Scan of ${p.date.slice(0, 10)}`}
-                    width={96}
-                    height={96}
-                  />
+                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${p.date.slice(0, 10)}`} width={96} height={96} />
                   <span>
                     {p.date.slice(0, 10)}
                     {p.alert ? " ⚠" : ""}
@@ -162,7 +159,11 @@ export default async function PatientPage({
           </ol>
         )}
         <div className="no-print">
-          <UploadScan patientId={patient.id} canOverrideGate={actor.role === "admin"} />
+          <UploadScan
+            patientId={patient.id}
+            canOverrideGate={actor.role === "admin"}
+            maxBytes={uploadLimits().maxBytes}
+          />
         </div>
       </section>
 

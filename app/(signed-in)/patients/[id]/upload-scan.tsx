@@ -3,11 +3,20 @@
 import { useRouter } from "next/navigation";
 import { useRef, useState, useTransition } from "react";
 import { SCAN_VIEWS } from "@/lib/domain";
+import { formatBytes } from "@/lib/image/errors";
 import { uploadScanAction } from "@/lib/scans/actions";
 
 const VIEWS = ["", ...SCAN_VIEWS] as const;
 
-export function UploadScan({ patientId, canOverrideGate }: { patientId: string; canOverrideGate: boolean }) {
+export function UploadScan({
+  patientId,
+  canOverrideGate,
+  maxBytes,
+}: {
+  patientId: string;
+  canOverrideGate: boolean;
+  maxBytes: number;
+}) {
   const router = useRouter();
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
@@ -20,11 +29,26 @@ export function UploadScan({ patientId, canOverrideGate }: { patientId: string; 
       setMessage({ kind: "error", text: "Choose an image file to upload." });
       return;
     }
+    // The server refuses such a body with 413 before reading it; saying so here spares sending 60 MB for nothing.
+    if (file.size > maxBytes) {
+      setMessage({
+        kind: "error",
+        text: `The file is ${formatBytes(file.size)}, which is larger than the limit of ${formatBytes(maxBytes)} per scan. Nothing was stored.`,
+      });
+      return;
+    }
     const data = new FormData(form);
     data.set("file", file);
     data.set("patientId", patientId);
     startTransition(async () => {
-      const result = await uploadScanAction(data);
+      let result: Awaited<ReturnType<typeof uploadScanAction>>;
+      try {
+        result = await uploadScanAction(data);
+      } catch {
+        // A refusal before the action ran (413, 403, 503): the status is all the browser gets.
+        setMessage({ kind: "error", text: "The server did not accept the upload. Nothing was stored; try again." });
+        return;
+      }
       if (!result.ok) {
         const details = Object.values(result.fieldErrors ?? {}).flat();
         setMessage({ kind: "error", text: [result.error, ...details].join(" ") });

@@ -1,8 +1,7 @@
-// GET /api/scans/{id}/thumbnail: the web UI's <img> source, authenticated by the session cookie (or a bearer token).
-// Same handler as /api/v1/scans/{id}/thumbnail.
-import { apiRoute } from "@/lib/api/route";
-import { scanImage } from "@/lib/api/scans";
+// GET /api/scans/{id}/thumbnail: the address pages used before there was one image route tree. It is the handler of
+// /api/v1/scans/{id}/thumbnail (session cookie or bearer token), kept so that links and bookmarks still work.
+import { GET as v1 } from "@/app/api/v1/scans/[id]/thumbnail/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = apiRoute<{ id: string }>({ session: true }, (ctx, { id }) => scanImage(ctx, id, "thumbnail"));
+export const GET = v1;

@@ -1,0 +1,67 @@
+// `npm run worker`: a background worker for a deployment of several processes (docs/scaling.md). It serves no pages;
+// it takes jobs from the pg-boss queues on the shared PostgreSQL: bulk uploads (files shared with the other workers,
+// lib/bulk/claims.ts), drift recomputation, re-embedding after a model switch and DICOMweb polls of the PACS (one
+// poll at a time across the deployment), and sweeps orphan files. Embedding
+// runs on the GPU when one is present (EMBED_PROVIDER=auto picks CUDA, then WebGPU, then the CPU).
+// Any number of workers on any number of machines: every job is idempotent, and a killed worker's work is finished
+// by the others. Needs DATABASE_URL (the embedded database serves one process: `npm start`).
+import { stopBulkWorker, startBulkWorker } from "@/lib/bulk/worker";
+import { loadConfig, type RadtrackConfig } from "@/lib/config";
+import { db } from "@/lib/db/client";
+import { startDicomwebWorker, stopDicomwebWorker } from "@/lib/dicomweb/worker";
+import { embeddingStatus } from "@/lib/embedding";
+import { stopJobQueue } from "@/lib/jobs/boss";
+import { secureDataDir } from "@/lib/runtime/data-dir";
+import { scanStore } from "@/lib/storage";
+import { requestReembedding, startReembedWorker } from "@/lib/scans/reembed-queue";
+import { startOrphanSweeper } from "@/lib/storage/orphan-sweep";
+import { startDriftWorker, stopDriftWorker } from "@/lib/timeline/drift-queue";
+import { LaunchError, log, prepareSchema, verifyModel } from "./launch/prepare";
+
+function fail(message: string): never {
+  console.error(`[radtrack] ${message}`);
+  process.exit(1);
+}
+
+let cfg: RadtrackConfig;
+try {
+  cfg = loadConfig();
+} catch (error) {
+  fail(`Configuration error: ${(error as Error).message}`);
+}
+const databaseUrl = cfg.databaseUrl;
+if (!databaseUrl) {
+  fail(
+    "npm run worker needs DATABASE_URL: workers share one PostgreSQL with the web servers (the embedded database " +
+      "serves one process: use npm start)",
+  );
+}
+await secureDataDir(cfg.dataDir);
+let stopReembed: () => Promise<void> = async () => {};
+try {
+  await prepareSchema(cfg, databaseUrl);
+  const { modelId, missing } = await verifyModel(databaseUrl);
+  const status = await embeddingStatus();
+  if (status.state === "ready") log(`embedding on ${status.provider} (${status.threads} threads)`);
+  await Promise.all([startBulkWorker(), startDriftWorker(), startDicomwebWorker()]);
+  stopReembed = await startReembedWorker(db(), { log });
+  startOrphanSweeper(db, scanStore());
+  if (missing > 0) await requestReembedding(modelId);
+} catch (error) {
+  fail(error instanceof LaunchError ? error.message : `The worker could not start: ${(error as Error).message}`);
+}
+log(`worker ${process.pid} ready: bulk, drift, re-embedding and DICOMweb poll queues`);
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  log("worker stopping (jobs in hand are finished by the other workers, or by this one after a restart)");
+  await Promise.allSettled([stopBulkWorker(), stopDriftWorker(), stopDicomwebWorker(), stopReembed()]);
+  await stopJobQueue().catch(() => {});
+  await db()
+    .$disconnect()
+    .catch(() => {});
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown());
