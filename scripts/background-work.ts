@@ -7,6 +7,7 @@ import { loadConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { seedEmbeddedDefaults } from "@/lib/reference/demo";
+import { writeSeedProgress } from "@/lib/reference/seed-progress";
 import { activeModel } from "@/lib/scans/active-model";
 import { reembedMissing, scansMissingEmbedding } from "@/lib/scans/reembed";
 import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
@@ -24,7 +25,21 @@ try {
     log(`re-embedding done: ${summary.embedded} scans, ${summary.failed.length} failed`);
     await requestDriftRefresh(`re-embedding for ${model.id}`);
   }
-  if (process.env.RADTRACK_DEMO_DATA === "1") await seedEmbeddedDefaults(db, cfg.corpusDir, log);
+  if (process.env.RADTRACK_DEMO_DATA === "1") {
+    // Written at most once a second (and always the last state): the server reads it for the empty patient list and
+    // the status page.
+    let lastWrite = 0;
+    let writing = Promise.resolve();
+    await seedEmbeddedDefaults(db, cfg.corpusDir, log, {
+      onProgress: (progress) => {
+        const now = Date.now();
+        if (now - lastWrite < 1000 && progress.phase !== "done" && progress.phase !== "failed") return;
+        lastWrite = now;
+        writing = writing.then(() => writeSeedProgress(cfg.dataDir, progress)).catch(() => undefined);
+      },
+    });
+    await writing;
+  }
 } catch (error) {
   log(`background work stopped: ${(error as Error).message}`);
 } finally {

@@ -5,6 +5,11 @@
 import http from "node:http";
 import next from "next";
 import { loadConfig } from "@/lib/config";
+// Imported up front, not when stopping: a signal to the process group also stops tsx's compiler service, so a module
+// loaded at shutdown could no longer be compiled.
+import { stopBulkWorker } from "@/lib/bulk/worker";
+import { stopJobQueue } from "@/lib/jobs/boss";
+import { stopDriftWorker } from "@/lib/timeline/drift-queue";
 
 const dev = process.argv.includes("--dev");
 const cfg = loadConfig();
@@ -49,6 +54,18 @@ server.listen(cfg.port, host, () => {
   process.send?.({ ready: true });
 });
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+// The job queue closes its connections before the process goes: left open, the launcher stopping the embedded
+// database under them made pg-boss print "Connection terminated unexpectedly" on every shutdown.
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  server.closeIdleConnections();
+  // The workers first (their timers query the database), then the queue; capped, so a stuck job cannot keep the
+  // process (and the launcher, which stops the database after it) waiting.
+  const stopped = Promise.allSettled([stopBulkWorker(), stopDriftWorker()]).then(() => stopJobQueue());
+  await Promise.race([stopped.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 8_000).unref())]);
+  process.exit(0);
 }
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop());

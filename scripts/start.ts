@@ -11,6 +11,7 @@ import { ensureAuthSecret } from "@/lib/runtime/secrets";
 import { log, prepareFirstAdmin, prepareSchema, verifyModel } from "./launch/prepare";
 
 const require = createRequire(import.meta.url);
+let inheritedProvider: Record<string, string> = {};
 const root = process.cwd();
 const dev = process.argv.includes("--dev");
 const started = Date.now();
@@ -54,6 +55,20 @@ if (!databaseUrl) {
 try {
   await prepareSchema(cfg, databaseUrl);
   await verifyModel(databaseUrl);
+  // verifyModel opened the embedding engine here: a provider fallback was found and printed once, and the server and
+  // the background work start on that provider directly (lib/embedding/providers.ts, inheritedChoice).
+  const [{ embeddingStatus }, { inheritedChoiceEnv }] = await Promise.all([
+    import("@/lib/embedding"),
+    import("@/lib/embedding/providers"),
+  ]);
+  const status = await embeddingStatus();
+  if (status.state === "ready" && status.fallbackReason && status.provider !== status.requestedProvider) {
+    inheritedProvider = inheritedChoiceEnv({
+      requested: status.requestedProvider,
+      provider: status.provider,
+      fallbackReason: status.fallbackReason,
+    });
+  }
   await prepareFirstAdmin(cfg, databaseUrl);
 } catch (error) {
   await embedded?.stop();
@@ -67,6 +82,7 @@ const env: NodeJS.ProcessEnv = {
   RADTRACK_DATA_DIR: cfg.dataDir,
   PORT: String(cfg.port),
   NEXT_TELEMETRY_DISABLED: "1",
+  ...inheritedProvider,
 };
 const nextBin = require.resolve("next/dist/bin/next");
 
@@ -98,12 +114,26 @@ server.on("message", (message: { ready?: boolean }) => {
   });
 });
 
+/** Resolves when the child has exited, or after `ms` (a child that hangs must not keep the launcher alive). */
+function exited(child: ChildProcess | undefined, ms: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   background?.kill("SIGTERM");
   server.kill("SIGTERM");
+  // The database goes last, once the server and the background work have closed their connections to it.
+  await Promise.all([exited(background, 12_000), exited(server, 12_000)]);
   await embedded?.stop().catch(() => {});
   process.exit(code);
 }

@@ -34,6 +34,7 @@ export async function scanNeighbours(ctx: ApiContext, rawScanId: string | undefi
         scanId: n.scanId,
         class: n.class,
         similarity: n.similarity,
+        percentile: n.percentile,
         thumbnailUrl: n.thumbnailUrl,
       })),
       mix: result.mix,

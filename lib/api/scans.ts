@@ -5,6 +5,8 @@ import { detectFileType } from "@/lib/image/detect";
 import { requirePatientAccess } from "@/lib/patients/access";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
+import { ensureHeatmap } from "@/lib/explain/heatmap";
+import { ensureFullRendition } from "@/lib/scans/full-rendition";
 import { scanStore } from "@/lib/storage";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
 import { formText, readMultipart, uploadTooLarge } from "./body";
@@ -58,9 +60,9 @@ export async function uploadScanFromApi(ctx: ApiContext, rawPatientId: string | 
   });
 }
 
-export type ScanImage = "preview" | "thumbnail";
+export type ScanImage = "preview" | "thumbnail" | "full";
 
-const FILE_OF = { preview: "preview.jpg", thumbnail: "thumb.jpg" } as const;
+const FILE_OF = { preview: "preview.jpg", thumbnail: "thumb.jpg", full: "full.jpg" } as const;
 
 export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, kind: ScanImage): Promise<Response> {
   const id = requireUuid(rawScanId, "This scan");
@@ -71,6 +73,8 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
   // store needs no public address.
   let image: BlobStream;
   try {
+    // Older scans (and imported ones) get their large rendition on first request.
+    if (kind === "full") await ensureFullRendition(scanStore(), scan.storageKey);
     image = await scanStore().open(scan.storageKey, FILE_OF[kind]);
   } catch (error) {
     if (error instanceof BlobNotFoundError) {
@@ -79,13 +83,13 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
     throw error;
   }
   try {
-    if (kind === "preview") {
+    if (kind !== "thumbnail") {
       await recordAudit(ctx.db, ctx, {
         action: "scan.viewed",
         targetType: "scan",
         targetId: scan.id,
         patientId: scan.patientId,
-        details: { rendition: "preview" },
+        details: { rendition: kind },
       });
     }
   } catch (error) {
@@ -99,8 +103,44 @@ export async function scanImage(ctx: ApiContext, rawScanId: string | undefined, 
       "Content-Length": String(image.size),
       "Content-Disposition": `inline; filename="scan-${scan.id}-${kind}.jpg"`,
       // Patient images stay out of shared caches; previews are not cached at all, so every view is audited.
-      "Cache-Control": kind === "preview" ? "private, no-store" : "private, max-age=3600",
+      "Cache-Control": kind === "thumbnail" ? "private, max-age=3600" : "private, no-store",
       "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/**
+ * The occlusion heatmap of a scan as a PNG overlay (lib/explain), computed on the first request (seconds: one
+ * embedding and one neighbour search per grid cell) and kept until the model or the library changes.
+ */
+export async function scanHeatmap(ctx: ApiContext, rawScanId: string | undefined): Promise<Response> {
+  const id = requireUuid(rawScanId, "This scan");
+  const scan = await ctx.db.scan.findUnique({
+    where: { id },
+    select: { id: true, storageKey: true, patientId: true, sha256: true },
+  });
+  if (!scan) throw notFound("This scan");
+  await requirePatientAccess(ctx.db, ctx.actor, scan.patientId);
+  const store = scanStore();
+  const record = await ensureHeatmap(ctx.db, store, scan);
+  const png = await store.read(scan.storageKey, "heatmap.png");
+  await recordAudit(ctx.db, ctx, {
+    action: "scan.viewed",
+    targetType: "scan",
+    targetId: scan.id,
+    patientId: scan.patientId,
+    details: { rendition: "heatmap" },
+  });
+  return new Response(new Uint8Array(png), {
+    status: 200,
+    headers: {
+      "Content-Type": "image/png",
+      "Content-Length": String(png.length),
+      "Cache-Control": "private, no-store",
+      "X-Content-Type-Options": "nosniff",
+      // The numbers behind the picture, for scripts and tests: the film's score and the largest change a cell made.
+      "X-Radtrack-Score": record.base.toFixed(4),
+      "X-Radtrack-Max-Change": Math.max(...record.deltas.map(Math.abs)).toFixed(4),
     },
   });
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db } from "@/lib/db/client";
 import { clientIp } from "@/lib/http/client-ip";
 import { baseAuthConfig } from "./auth-config";
+import { authLogger } from "./auth-logger";
 import { checkLogin } from "./login";
 import { createLoginThrottle } from "./rate-limit";
 
@@ -24,6 +25,7 @@ const base = baseAuthConfig();
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   ...base,
+  logger: authLogger(),
   providers: [
     Credentials({
       credentials: { email: { label: "E-mail", type: "email" }, password: { label: "Password", type: "password" } },

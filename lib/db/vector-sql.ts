@@ -510,3 +510,41 @@ export async function explainNearestReferences(db: Db, q: NeighbourQuery, exact 
 export async function analyzeVectorTables(db: Sql): Promise<void> {
   await db.$executeRawUnsafe(`ANALYZE "embeddings", "scans", "reference_labels"`);
 }
+
+export interface ReciprocalRank {
+  scanId: string;
+  /** Reference films (the neighbour and the query excluded) farther from the neighbour than the query is. */
+  farther: number;
+  /** Reference films compared (the neighbour and the query excluded). */
+  total: number;
+}
+
+/**
+ * For each neighbour n of a query q: how many reference films lie farther from n than q does. A neighbour for which
+ * the query is among its own closest films scores near the whole library; one for which many films are closer than
+ * the query scores lower, even when both cosines round to 1.000. Exact (one distance per neighbour and reference
+ * film): about k x library distances, no index can answer it.
+ */
+export async function reciprocalRanks(
+  db: Sql,
+  q: { modelId: string; dims: number; vector: Float32Array; neighbourIds: string[]; excludeScanIds: string[] },
+): Promise<ReciprocalRank[]> {
+  assertDims(q.dims);
+  if (q.neighbourIds.length === 0) return [];
+  const vec = vectorText(q.vector);
+  const model = Prisma.raw(modelLiteral(q.modelId));
+  const rows = await db.$queryRaw<{ scan_id: string; farther: number; total: number }[]>`
+    WITH n AS (
+      SELECT e."scan_id", e."vector", (e."vector" <=> ${vec}::vector) AS dq
+      FROM "embeddings" e
+      WHERE e."model_id" = ${model} AND e."scan_id" = ANY(${q.neighbourIds}::uuid[])
+    )
+    SELECT n."scan_id",
+      (count(*) FILTER (WHERE (r."vector" <=> n."vector") > n.dq))::int AS farther,
+      count(*)::int AS total
+    FROM n
+    JOIN "embeddings" r ON r."model_id" = ${model} AND r."reference_class" IS NOT NULL
+      AND r."scan_id" <> n."scan_id" AND NOT (r."scan_id" = ANY(${q.excludeScanIds}::uuid[]))
+    GROUP BY n."scan_id"`;
+  return rows.map((r) => ({ scanId: r.scan_id, farther: Number(r.farther), total: Number(r.total) }));
+}

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { createEmbedder } from "./embedder";
 import { EmbeddingConfigError } from "./errors";
-import { parseRequestedProvider, providerCandidates, shortReason } from "./providers";
+import {
+  INHERITED_PROVIDER_ENV,
+  inheritedChoice,
+  inheritedChoiceEnv,
+  parseRequestedProvider,
+  providerCandidates,
+  shortReason,
+} from "./providers";
 import { embeddingSettings } from "./settings";
 
 const backends = [
@@ -65,6 +72,50 @@ describe("execution providers", () => {
       expect(infos).toEqual([expect.stringContaining(`execution provider: ${status.provider}`)]);
     } finally {
       await embedder.close();
+    }
+  });
+
+  it("takes a fallback the launcher found only for the same request, and only when well formed", () => {
+    const env = inheritedChoiceEnv({ requested: "auto", provider: "cpu", fallbackReason: "webgpu: no adapter" });
+    expect(inheritedChoice("auto", env)).toEqual({
+      requested: "auto",
+      provider: "cpu",
+      fallbackReason: "webgpu: no adapter",
+    });
+    expect(inheritedChoice("webgpu", env)).toBeNull();
+    expect(inheritedChoice("auto", {})).toBeNull();
+    expect(inheritedChoice("auto", { [INHERITED_PROVIDER_ENV]: "{not json" })).toBeNull();
+    expect(
+      inheritedChoice("auto", {
+        [INHERITED_PROVIDER_ENV]: '{"requested":"auto","provider":"auto","fallbackReason":"x"}',
+      }),
+    ).toBeNull();
+  });
+
+  it("a process started with the launcher's fallback opens that provider at once and prints nothing", async () => {
+    const lines: string[] = [];
+    const before = process.env[INHERITED_PROVIDER_ENV];
+    Object.assign(
+      process.env,
+      inheritedChoiceEnv({ requested: "webgpu", provider: "cpu", fallbackReason: "webgpu: found by the launcher" }),
+    );
+    const embedder = createEmbedder(
+      { ...embeddingSettings({ ...process.env, EMBED_PROVIDER: "webgpu" }) },
+      { warn: (m) => lines.push(m), info: (m) => lines.push(m) },
+    );
+    try {
+      const status = await embedder.status();
+      if (status.state !== "ready") throw new Error(status.error);
+      expect(status).toMatchObject({
+        provider: "cpu",
+        requestedProvider: "webgpu",
+        fallbackReason: "webgpu: found by the launcher",
+      });
+      expect(lines).toEqual([]);
+    } finally {
+      await embedder.close();
+      if (before === undefined) delete process.env[INHERITED_PROVIDER_ENV];
+      else process.env[INHERITED_PROVIDER_ENV] = before;
     }
   });
 });

@@ -9,6 +9,7 @@ import { EmbeddingConfigError, EmbeddingEngineError, errorMessage } from "./erro
 export const REQUESTABLE_PROVIDERS = ["auto", "cuda", "webgpu", "cpu"] as const;
 export type RequestedProvider = (typeof REQUESTABLE_PROVIDERS)[number];
 export type ExecutionProvider = Exclude<RequestedProvider, "auto">;
+const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ["cuda", "webgpu", "cpu"];
 
 export interface EmbeddingLog {
   info(message: string): void;
@@ -105,7 +106,61 @@ export function shortReason(error: unknown): string {
   return text.length > 300 ? `...${text.slice(-297)}` : text;
 }
 
+/** Set by the launcher (scripts/start.ts) for the processes it starts, once it has chosen a provider itself. */
+export const INHERITED_PROVIDER_ENV = "RADTRACK_EMBED_CHOSEN";
+
+export interface InheritedChoice {
+  requested: RequestedProvider;
+  provider: ExecutionProvider;
+  fallbackReason: string;
+}
+
+/** The environment that hands a fallback already found to child processes. */
+export function inheritedChoiceEnv(choice: InheritedChoice): Record<string, string> {
+  return { [INHERITED_PROVIDER_ENV]: JSON.stringify(choice) };
+}
+
+/**
+ * A fallback the launcher already found and printed, for the same request: the server and the background process
+ * start on that provider at once, with the same reason on their status, instead of probing the GPU libraries (and
+ * printing the fallback and the native libraries' warnings) once per process.
+ */
+export function inheritedChoice(
+  requested: RequestedProvider,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): InheritedChoice | null {
+  const raw = env[INHERITED_PROVIDER_ENV];
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as { requested?: unknown; provider?: unknown; fallbackReason?: unknown };
+    const provider = EXECUTION_PROVIDERS.find((p) => p === parsed.provider);
+    if (parsed.requested !== requested || !provider || typeof parsed.fallbackReason !== "string") return null;
+    return { requested, provider, fallbackReason: parsed.fallbackReason };
+  } catch {
+    return null;
+  }
+}
+
 export async function openSessionWithFallback(options: OpenSessionOptions): Promise<SessionChoice> {
+  const inherited = options.candidates ? null : inheritedChoice(options.requested);
+  if (inherited) {
+    // Should the inherited provider fail here after all, the full list is tried (and reported) below.
+    try {
+      const session = await InferenceSession.create(
+        options.modelPath,
+        sessionOptions(inherited.provider, options.threads),
+      );
+      try {
+        await options.probe(session);
+        return { session, provider: inherited.provider, fallbackReason: inherited.fallbackReason };
+      } catch (error) {
+        await session.release().catch(() => undefined);
+        if (inherited.provider === "cpu" || error instanceof EmbeddingConfigError) throw error;
+      }
+    } catch (error) {
+      if (error instanceof EmbeddingConfigError) throw error;
+    }
+  }
   const candidates = options.candidates ?? providerCandidates(options.requested);
   const failures: string[] = [];
   for (const provider of candidates) {

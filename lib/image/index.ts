@@ -2,5 +2,12 @@
 export { decodeScan } from "./decode";
 export { detectFileType, type DetectedType } from "./detect";
 export { formatBytes, isScanValidationError, ScanValidationError, type ScanErrorCode } from "./errors";
-export { makePreview, makeThumbnail, PREVIEW_MAX_SIDE, THUMBNAIL_SIDE } from "./renditions";
+export {
+  FULL_MAX_SIDE,
+  makeFullRendition,
+  makePreview,
+  makeThumbnail,
+  PREVIEW_MAX_SIDE,
+  THUMBNAIL_SIDE,
+} from "./renditions";
 export { DEFAULT_LIMITS, type DecodedScan, type DecodeLimits, type DicomInfo, type ScanFormat } from "./types";

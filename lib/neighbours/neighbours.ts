@@ -10,6 +10,7 @@ import type { Db } from "@/lib/db/client";
 import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
 import { requirePatientAccess } from "@/lib/patients/access";
 import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
 import { thumbnailUrl } from "./thumbnail-url";
@@ -19,6 +20,11 @@ export interface Neighbour {
   class: ReferenceClass;
   /** 1 - cosine distance: 1 = same direction, 0 = orthogonal. */
   similarity: number;
+  /**
+   * Share of the reference library (0-1) farther from this neighbour than the scan is: 0.99 = the scan is closer to
+   * this film than 99% of the library's films are (docs/drift.md, "Reciprocal percentile"). null for an empty library.
+   */
+  percentile: number | null;
   thumbnailUrl: string;
 }
 
@@ -73,6 +79,17 @@ export async function neighboursOfScan(
   const model = options.model ?? (await activeModel(db));
   const rows = await findNeighbours(db, scan, model, { k, classes });
   if (!rows) throw new NoEmbeddingError(model.id);
+  const vector = await embeddingOf(db, scan.id, model.id);
+  const ranks = vector
+    ? await reciprocalRanks(db, {
+        modelId: model.id,
+        dims: model.dims,
+        vector,
+        neighbourIds: rows.map((r) => r.scanId),
+        excludeScanIds: [scan.id],
+      })
+    : [];
+  const percentile = new Map(ranks.map((r) => [r.scanId, r.total > 0 ? r.farther / r.total : null]));
 
   await recordAudit(db, ctx, {
     action: "neighbours.viewed",
@@ -88,6 +105,7 @@ export async function neighboursOfScan(
       scanId: r.scanId,
       class: r.class,
       similarity: 1 - r.distance,
+      percentile: percentile.get(r.scanId) ?? null,
       thumbnailUrl: thumbnailUrl(r.scanId),
     })),
     mix: classMix(rows.map((r) => r.class)),

@@ -13,7 +13,8 @@ export const createPatientAction = serverAction(
     roles: ["admin", "clinician"],
     input: createPatientInput,
     handler: (input, ctx) => createPatient(db(), input, ctx),
-    revalidate: () => ["/patients"],
+    // No revalidation: the form goes on to the patient's page, which is rendered per request; a revalidation made
+    // the router render that page a second time (a second patient.viewed in the audit log).
   }),
 );
 
@@ -23,7 +24,7 @@ export const updatePatientAction = serverAction(
     roles: ["admin", "clinician"],
     input: updatePatientInput,
     handler: (input, ctx) => updatePatient(db(), input, ctx),
-    revalidate: (input) => ["/patients", `/patients/${input.id}`],
+    // As for creation: the form goes on to the patient's page, rendered (and audited) once.
   }),
 );
 

@@ -16,6 +16,7 @@ import { DEFAULT_DEMO_PATIENTS, selectDemoPatients, type DemoPatientPlan } from 
 import { importReferenceLibrary, pendingReferenceImports, type ImportSummary } from "./import";
 import { imagePath, readMetadata } from "./metadata";
 import { countByReason } from "./plan";
+import { phaseTracker, type SeedProgress } from "./seed-progress";
 
 /** Day 0 of every demo timeline. Offsets are days since onset or admission, so the calendar dates are made up. */
 export const DEMO_BASE_DATE = Date.UTC(2026, 0, 5, 8, 0, 0);
@@ -27,6 +28,8 @@ export interface DemoSeedOptions {
   maxPatients?: number;
   log?: (line: string) => void;
   ctx?: PublicActionContext;
+  /** After each film: films handled (added or already there) of all the demo films. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DemoSeedSummary {
@@ -68,10 +71,19 @@ export async function seedDemoPatients(db: Db, dir: string, options: DemoSeedOpt
     problems: [],
   };
 
+  const totalFilms = patients.reduce((sum, p) => sum + p.scans.length, 0);
+  let handled = 0;
+  const progressed = (films: number) => {
+    handled += films;
+    options.onProgress?.(handled, totalFilms);
+  };
+  options.onProgress?.(0, totalFilms);
+
   for (const plan of patients) {
     let patient = await db.patient.findUnique({ where: { mrn: plan.mrn } });
     if (patient && !patient.isDemo) {
       summary.problems.push({ id: plan.mrn, reason: "MRN belongs to a real patient" });
+      progressed(plan.scans.length);
       continue;
     }
     if (patient) {
@@ -106,6 +118,7 @@ export async function seedDemoPatients(db: Db, dir: string, options: DemoSeedOpt
     );
     const times = demoAcquisitionTimes(plan);
     for (const [i, row] of plan.scans.entries()) {
+      if (i > 0) progressed(1);
       let bytes: Buffer;
       try {
         bytes = await readFile(imagePath(corpusDir, row.id));
@@ -131,6 +144,7 @@ export async function seedDemoPatients(db: Db, dir: string, options: DemoSeedOpt
         else summary.problems.push({ id: row.id, reason: error instanceof Error ? error.message : String(error) });
       }
     }
+    if (plan.scans.length > 0) progressed(1);
     log(`demo patient ${plan.rank} (${plan.mrn}): ${plan.scans.length} dated films`);
   }
   return summary;
@@ -150,12 +164,19 @@ export async function seedEmbeddedDefaults(
   db: Db,
   corpusDir: string | undefined,
   log: (line: string) => void,
+  options: { onProgress?: (progress: SeedProgress) => void } = {},
 ): Promise<SeedResult> {
   const result: SeedResult = { reference: null, demo: null };
   if (!corpusDir) {
     log("no corpus folder (RADTRACK_CORPUS_DIR): the reference library stays empty");
     return result;
   }
+  const onProgress = options.onProgress ?? (() => {});
+  const seen: { last: SeedProgress | null } = { last: null };
+  const report = (p: SeedProgress) => {
+    seen.last = p;
+    onProgress(p);
+  };
   try {
     const model = await activeModel(db);
     const { pending, accepted } = await pendingReferenceImports(db, corpusDir, { model });
@@ -164,10 +185,12 @@ export async function seedEmbeddedDefaults(
         `importing the reference library: ${pending} of ${accepted} films from ${corpusDir} (runs in the background)`,
       );
       let lastLog = 0;
+      const track = phaseTracker("reference");
       result.reference = await importReferenceLibrary(db, corpusDir, {
         model,
         log,
         onProgress: (p) => {
+          report(track(p.done, p.total));
           // A line every 20 s is enough in a server log.
           if (performance.now() - lastLog > 20_000 || p.done === p.total) {
             lastLog = performance.now();
@@ -185,7 +208,11 @@ export async function seedEmbeddedDefaults(
     }
     const expected = selectDemoPatients((await readMetadata(corpusDir)).rows).patients.length;
     const present = await db.patient.count({ where: { isDemo: true } });
-    result.demo = await seedDemoPatients(db, corpusDir, { log: present >= expected ? () => {} : log });
+    const trackDemo = phaseTracker("demo");
+    result.demo = await seedDemoPatients(db, corpusDir, {
+      log: present >= expected ? () => {} : log,
+      onProgress: (done, total) => report(trackDemo(done, total)),
+    });
     if (result.demo.scansAdded > 0 || result.demo.patientsCreated > 0) {
       log(`demo patients: ${result.demo.patientsCreated} created, ${result.demo.scansAdded} scans added`);
     }
@@ -193,8 +220,19 @@ export async function seedEmbeddedDefaults(
     if ((result.reference?.imported ?? 0) > 0 || result.demo.scansAdded > 0) {
       await requestDriftRefresh("reference library / demo data seeded");
     }
+    const final = seen.last;
+    if (final) report({ ...final, phase: "done", etaSeconds: 0, updatedAt: new Date().toISOString() });
   } catch (error) {
-    log(`seeding the reference library / demo data failed: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    log(`seeding the reference library / demo data failed: ${message}`);
+    const now = new Date().toISOString();
+    const failed = seen.last;
+    report({
+      ...(failed ?? { done: 0, total: 0, startedAt: now, etaSeconds: null }),
+      phase: "failed",
+      updatedAt: now,
+      error: message,
+    });
   }
   return result;
 }

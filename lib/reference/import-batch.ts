@@ -168,6 +168,7 @@ function labelOf(row: CorpusRow, cls: ReferenceClass) {
     source: row.source,
     sourceId: row.id,
     sourcePatient: row.patientId || null,
+    offsetDays: row.offsetDays,
     ageGroup: row.ageGroup,
     finding: row.finding,
     license: row.license,

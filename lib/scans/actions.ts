@@ -43,6 +43,8 @@ export const uploadScanAction = serverAction(
         extent: result.extent,
       };
     },
-    revalidate: (input) => [`/patients/${input.patientId}`, "/patients"],
+    // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the
+    // form sits on once more inside the action's answer (auditing patient.viewed and neighbours.viewed a second
+    // time) before the form goes to the new scan's page.
   }),
 );

@@ -14,6 +14,7 @@ import { UserFacingError } from "@/lib/errors";
 import type { GateOverride } from "@/lib/gate/frontal-film";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { ensureFullRendition } from "./full-rendition";
 import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
 import { activeModel } from "./active-model";
 import { DuplicateScanError, NO_SUCH_PATIENT, ScanRejectedError } from "./errors";
@@ -246,7 +247,9 @@ async function recordFilms(
         patientId: film.meta.patient.id,
         details: {
           format: film.image.format,
-          origin: film.meta.input.origin,
+          // As stored on the scan row: a DICOM upload is "dicom", as the API shows it.
+          origin:
+            film.image.format === "dicom" && film.meta.input.origin === "upload" ? "dicom" : film.meta.input.origin,
           bytes: film.bytes.length,
           ...(film.image.dicom?.executablePreamble ? { suspiciousPreamble: true } : {}),
           ...(warnings.length ? { warnings: warnings.length } : {}),
@@ -342,5 +345,10 @@ export async function ingestScan(
   const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
   if (!outcome!.ok) throw outcome!.error;
   const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = outcome!;
+  // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
+  // leave it to the first request (full-rendition.ts), which also covers a failure here.
+  await ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
+    console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
+  });
   return { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
 }

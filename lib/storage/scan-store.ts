@@ -6,7 +6,7 @@ import path from "node:path";
 import type { BlobStore, BlobStream } from "./blob-store";
 import { LocalBlobStore } from "./local-blob-store";
 
-export type Rendition = "original" | "preview.jpg" | "thumb.jpg";
+export type Rendition = "original" | "preview.jpg" | "thumb.jpg" | "full.jpg" | "heatmap.png" | "heatmap.json";
 export type ServedRendition = Exclude<Rendition, "original">;
 
 /** One stored key, as the orphan sweep (orphan-sweep.ts) sees it. */
@@ -27,7 +27,16 @@ export interface ScanFiles {
 const SHA256 = /^[0-9a-f]{64}$/;
 const STORAGE_KEY = /^[0-9a-f]{2}\/[0-9a-f]{64}$/;
 const ROOT = "scans/";
-const RENDITIONS: readonly Rendition[] = ["original", "preview.jpg", "thumb.jpg"];
+const RENDITIONS: readonly Rendition[] = [
+  "original",
+  "preview.jpg",
+  "thumb.jpg",
+  "full.jpg",
+  "heatmap.png",
+  "heatmap.json",
+];
+/** Renditions made after the scan is stored: the viewer's large image, and the occlusion heatmap with its numbers. */
+export type LaterRendition = "full.jpg" | "heatmap.png" | "heatmap.json";
 
 export class ScanStore {
   constructor(readonly blobs: BlobStore) {}
@@ -69,6 +78,15 @@ export class ScanStore {
     await this.blobs.put(this.blobKey(key, "preview.jpg"), files.preview);
     await this.blobs.put(this.blobKey(key, "thumb.jpg"), files.thumbnail);
     return { key, created: true };
+  }
+
+  /** Stores a rendition made after the scan's files (see LaterRendition); the scan's key must already exist. */
+  async putLater(key: string, rendition: LaterRendition, bytes: Buffer): Promise<void> {
+    await this.blobs.put(this.blobKey(key, rendition), bytes);
+  }
+
+  async hasRendition(key: string, rendition: ServedRendition): Promise<boolean> {
+    return (await this.blobs.stat(this.blobKey(key, rendition))) !== null;
   }
 
   async remove(key: string): Promise<void> {

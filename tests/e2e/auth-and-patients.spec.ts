@@ -1,5 +1,6 @@
 // The foundation's user journey in a real Chromium: sign-in failures, role enforcement on /admin, an admin creating a
 // clinician, the clinician creating and finding a patient, and signing out.
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 
 const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
@@ -20,6 +21,34 @@ async function signOut(page: Page) {
 }
 
 test.describe.configure({ mode: "serial" });
+
+// The very first test: `npm start` has just begun importing the reference library and the demo patients in the
+// background (about 30 s for the e2e corpus).
+test("on a first start the patient list shows the library being prepared, with progress, and fills in by itself", async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/patients/);
+  const preparing = page.locator(".preparing[role=status]");
+  await expect(preparing).toContainText("preparing its reference library and demo patients");
+  await expect(preparing).toContainText(
+    /\d+ of \d+ (films of the reference library imported|demo patients' films added)/,
+  );
+  const file = testInfo.outputPath("first-start.png");
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach("first-start", { path: file, contentType: "image/png" });
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+  // No reload here: the page refreshes itself until the demo patients are all there.
+  await expect(preparing).toHaveCount(0, { timeout: 280_000 });
+  await expect(page.locator("table.table tbody tr").first()).toBeVisible();
+  await page.goto("/admin/status");
+  await expect(
+    page.getByRole("definition").filter({ hasText: /^Done: the reference library and the demo patients are ready/ }),
+  ).toBeVisible();
+  await expect(page.locator("main")).not.toContainText("`");
+});
 
 test("a wrong password is refused with a clear message", async ({ page }) => {
   expect(adminPassword, "E2E_ADMIN_PASSWORD must be set by playwright.config.ts").not.toBe("");

@@ -489,7 +489,7 @@ describe("JSON API (/api/v1) and API tokens", () => {
       const body = (await response.json()) as {
         scanId: string;
         modelId: string;
-        neighbors: { scanId: string; class: string; similarity: number; thumbnailUrl: string }[];
+        neighbors: { scanId: string; class: string; similarity: number; percentile: number; thumbnailUrl: string }[];
         mix: Record<string, number>;
       };
       expect(body.scanId).toBe(scanId);
@@ -497,6 +497,8 @@ describe("JSON API (/api/v1) and API tokens", () => {
       expect(body.neighbors).toHaveLength(5);
       const sims = body.neighbors.map((n) => n.similarity);
       expect([...sims].sort((a, b) => b - a)).toEqual(sims);
+      for (const n of body.neighbors) expect(n.percentile).toBeGreaterThanOrEqual(0);
+      for (const n of body.neighbors) expect(n.percentile).toBeLessThanOrEqual(1);
       expect(body.mix.healthy! + body.mix.infected! + body.mix.severe!).toBe(5);
       expect(await t.db.auditEvent.count({ where: { action: "neighbours.viewed", targetId: scanId } })).toBe(1);
 

@@ -246,12 +246,14 @@ describe("a folder of bad inputs through ingestScan", () => {
     const source = await sharp(await readCorpus("nih00013")).metadata();
     expect(scan).toMatchObject({ origin: "dicom", width: source.width, height: source.height });
     const event = await t.db.auditEvent.findFirstOrThrow({ where: { action: "scan.uploaded", targetId: scan.id } });
-    expect(event.details).toMatchObject({ format: "dicom", suspiciousPreamble: true });
+    // The audit event names the origin the scan row (and the API) gives it.
+    expect(event.details).toMatchObject({ format: "dicom", origin: "dicom", suspiciousPreamble: true });
 
     const store = scanStore();
     const stored = await readdir(path.join(dataDir, "scans", scan.storageKey));
-    // The original is kept (for re-embedding with a new model) next to the two renditions.
-    expect(stored.sort()).toEqual(["original", "preview.jpg", "thumb.jpg"]);
+    // The original is kept (for re-embedding with a new model) next to the renditions.
+    // With the viewer's large rendition, made with the upload.
+    expect(stored.sort()).toEqual(["full.jpg", "original", "preview.jpg", "thumb.jpg"]);
     expect((await store.readOriginal(scan.storageKey)).equals(hostileDicom)).toBe(true);
 
     const apiCtx = { ...ctx, db: t.db, request: new Request(`http://localhost/api/v1/scans/${scan.id}/preview`) };

@@ -218,6 +218,36 @@ describe("neighbours", () => {
     expect(result.neighbours.map((n) => n.scanId)).not.toContain(refId);
   });
 
+  it("gives each neighbour its reciprocal percentile: the share of the library farther from it than the scan", async () => {
+    const refId = [...sourceIdOf.keys()].sort()[21]!;
+    const result = await neighboursOfScan(t.db, refId, { k: 8, model }, ctx);
+    const library = await referenceVectors(t.db, model.id);
+    const q = await vectorOf(refId);
+    const cosine = (a: Float32Array, b: Float32Array) => {
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        dot += a[i]! * b[i]!;
+        na += a[i]! * a[i]!;
+        nb += b[i]! * b[i]!;
+      }
+      return 1 - dot / Math.sqrt(na * nb);
+    };
+    for (const n of result.neighbours) {
+      const v = await vectorOf(n.scanId);
+      const dq = cosine(v, q);
+      const others = library.filter((r) => r.scanId !== n.scanId && r.scanId !== refId);
+      const farther = others.filter((r) => cosine(v, r.vector) > dq + 1e-6).length;
+      const fartherOrTied = others.filter((r) => cosine(v, r.vector) > dq - 1e-6).length;
+      // Float32 in JavaScript against pgvector's own sums: ties within 1e-6 may fall either way.
+      expect(n.percentile! * others.length).toBeGreaterThanOrEqual(farther);
+      expect(n.percentile! * others.length).toBeLessThanOrEqual(fartherOrTied);
+      expect(n.percentile).toBeGreaterThan(0);
+      expect(n.percentile).toBeLessThanOrEqual(1);
+    }
+  });
+
   it("keeps k rows for a class filter, through the index, on this database's pgvector", async () => {
     const severe = await t.db.referenceLabel.count({ where: { class: "severe" } });
     expect(severe).toBeGreaterThanOrEqual(K);

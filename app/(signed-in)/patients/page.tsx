@@ -5,6 +5,10 @@ import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { PATIENT_SORTS, recordPatientSearch, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
 import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+import { AutoRefresh } from "@/components/auto-refresh";
+import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
+import { loadConfig } from "@/lib/config";
+import { readSeedProgress, type SeedProgress } from "@/lib/reference/seed-progress";
 import { trendArrow } from "./[id]/drift-summary";
 
 export const metadata: Metadata = { title: "Patients" };
@@ -50,6 +54,7 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
       patientIds: result.patients.map((p) => p.id),
     },
   );
+  const seed = await readSeedProgress(loadConfig().dataDir);
   const q = params.q ?? "";
   const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
   const kept = Object.fromEntries(
@@ -97,10 +102,13 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
         </label>
         <button type="submit">Search</button>
       </form>
+      {seed && seedIsRunning(seed) && <Preparing progress={seed} />}
       {result.patients.length === 0 ? (
-        <p className="empty">
-          {q ? `No patient matches “${q}”.` : "No patients match. Create one, or clear the filters."}
-        </p>
+        <EmptyList
+          q={q}
+          filtered={Boolean(params.q || params.status || params.alerts)}
+          preparing={seedIsRunning(seed)}
+        />
       ) : (
         <table className="table">
           <thead>
@@ -169,4 +177,31 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
       )}
     </section>
   );
+}
+
+/** While the first start prepares its library and demo patients: what is happening, how far, and a self-refresh. */
+function Preparing({ progress }: { progress: SeedProgress }) {
+  return (
+    <div className="empty preparing" role="status">
+      <p>
+        Radtrack is preparing its reference library and demo patients from the public corpus. Patients appear here as
+        they are ready; this page refreshes itself.
+      </p>
+      <p>
+        <strong>
+          <SeedProgressLine progress={progress} />
+        </strong>
+      </p>
+      <AutoRefresh seconds={5} />
+    </div>
+  );
+}
+
+/** An empty list says why: no match for the filters, or no patients yet. */
+function EmptyList({ q, filtered, preparing }: { q: string; filtered: boolean; preparing: boolean }) {
+  if (filtered) {
+    return <p className="empty">{q ? `No patient matches “${q}”.` : "No patients match these filters. Clear them."}</p>;
+  }
+  if (preparing) return null;
+  return <p className="empty">No patients yet. Create one with “New patient”.</p>;
 }

@@ -1,9 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AutoRefresh } from "@/components/auto-refresh";
+import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
 import { requirePageActor } from "@/lib/auth/current-actor";
+import { loadConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { embeddingStatus } from "@/lib/embedding";
 import { scansMissingEmbedding } from "@/lib/scans/reembed";
+import { readSeedProgress } from "@/lib/reference/seed-progress";
 import { orphanSweepState } from "@/lib/storage/orphan-sweep";
 import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
 import { countStaleSummaries } from "@/lib/timeline/timeline";
@@ -13,7 +17,7 @@ export const metadata: Metadata = { title: "System status" };
 
 export default async function StatusPage() {
   await requirePageActor(["admin"]);
-  const [status, byClass, models, patients, scans, staleDrift, pendingDrift] = await Promise.all([
+  const [status, byClass, models, patients, scans, staleDrift, pendingDrift, seed] = await Promise.all([
     embeddingStatus(),
     db().referenceLabel.groupBy({ by: ["class"], _count: { _all: true } }),
     db().model.findMany({
@@ -24,6 +28,7 @@ export default async function StatusPage() {
     db().scan.count({ where: { patientId: { not: null } } }),
     countStaleSummaries(db()).catch(() => null),
     pendingDriftRefreshes(),
+    readSeedProgress(loadConfig().dataDir),
   ]);
   const drift = driftWorkerState();
   const sweep = orphanSweepState();
@@ -82,9 +87,24 @@ export default async function StatusPage() {
             {patients} / {scans}
           </dd>
         </dl>
+        <dl className="facts" aria-label="First-start preparation">
+          <dt>First-start preparation</dt>
+          <dd>
+            {seed ? <SeedProgressLine progress={seed} /> : "none on this server (RADTRACK_DEMO_DATA is off)"}
+            {seedIsRunning(seed) && <AutoRefresh seconds={5} />}
+          </dd>
+          {seed && (
+            <>
+              <dt>Started / last update</dt>
+              <dd>
+                {seed.startedAt.slice(0, 19).replace("T", " ")} / {seed.updatedAt.slice(0, 19).replace("T", " ")} UTC
+              </dd>
+            </>
+          )}
+        </dl>
         <p className="muted">
-          Import a corpus folder with `npm run import:reference -- &lt;folder&gt;`; review and correct labels in the{" "}
-          <Link href="/admin/reference">reference library</Link>.
+          Import a corpus folder with <code>npm run import:reference -- &lt;folder&gt;</code>; review and correct labels
+          in the <Link href="/admin/reference">reference library</Link>.
         </p>
       </section>
       <section className="panel" aria-labelledby="drift-heading">

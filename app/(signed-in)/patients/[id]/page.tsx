@@ -10,6 +10,7 @@ import { neighboursOfScan, type NeighboursResult } from "@/lib/neighbours";
 import { thumbnailUrl } from "@/lib/neighbours/thumbnail-url";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
+import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { regionOn } from "@/lib/drift/scale";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
@@ -18,6 +19,7 @@ import { PrintButton } from "./print-button";
 import { ScanComparison } from "./scan-comparison";
 import { ScanKeyboard } from "./scan-keyboard";
 import { ScanNeighbours } from "./scan-neighbours";
+import { chartPoints, chartScale } from "./chart-scale";
 import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
@@ -78,13 +80,17 @@ export default async function PatientPage({
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
   const at = chosen >= 0 ? chosen : points.length - 1;
   const selected = points[at] ?? null;
-  const previous = at > 0 ? (points[at - 1] ?? null) : null;
 
+  let neighbourDetails = new Map<string, ReferenceDetails>();
   let neighbours: NeighboursResult | null = null;
   let neighboursError: string | null = null;
   if (selected) {
     try {
       neighbours = await neighboursOfScan(db(), selected.scanId, { k: NEIGHBOUR_K }, ctx);
+      neighbourDetails = await referenceDetails(
+        db(),
+        neighbours.neighbours.map((n) => n.scanId),
+      );
     } catch (error) {
       neighboursError = (error as Error).message;
     }
@@ -124,10 +130,10 @@ export default async function PatientPage({
         {timeline && <DriftSummary drift={timeline.drift} scale={timeline.scale} modelId={timeline.modelId} />}
         {points.length > 0 && timeline && (
           <TimelineChart
-            patientId={patient.id}
-            points={points}
-            scale={timeline.scale}
+            points={chartPoints(points)}
+            scale={chartScale(timeline.scale)}
             selectedId={selected?.scanId ?? null}
+            selectHref={`/patients/${patient.id}?scan=`}
           />
         )}
         {points.length === 0 ? (
@@ -165,11 +171,12 @@ export default async function PatientPage({
         <section aria-labelledby="selected-heading" className="panel">
           <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
           <ScanComparison
+            key={selected.scanId}
             current={{ scanId: selected.scanId, date: selected.date }}
-            previous={previous ? { scanId: previous.scanId, date: previous.date } : null}
+            films={points.map((p) => ({ scanId: p.scanId, date: p.date }))}
           />
           {neighbours ? (
-            <ScanNeighbours result={neighbours} />
+            <ScanNeighbours result={neighbours} details={neighbourDetails} />
           ) : (
             <p className="empty">{neighboursError ?? "No neighbours."}</p>
           )}

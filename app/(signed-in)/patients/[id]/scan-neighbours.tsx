@@ -1,10 +1,15 @@
 import type { NeighboursResult } from "@/lib/neighbours";
-import { thumbnailUrl } from "@/lib/neighbours/thumbnail-url";
-
-const CLASS_LABEL = { healthy: "Healthy", infected: "Infected", severe: "Severe" } as const;
+import type { ReferenceDetails } from "@/lib/reference/details";
+import { NeighbourTile } from "./neighbour-tile";
 
 /** The k most similar reference scans of the selected scan, with their labels and the class mix. */
-export function ScanNeighbours({ result }: { result: NeighboursResult }) {
+export function ScanNeighbours({
+  result,
+  details,
+}: {
+  result: NeighboursResult;
+  details: Map<string, ReferenceDetails>;
+}) {
   const { mix, neighbours } = result;
   return (
     <section aria-labelledby="neighbours-heading">
@@ -14,19 +19,18 @@ export function ScanNeighbours({ result }: { result: NeighboursResult }) {
         <span className="class-infected">{mix.infected} infected</span>
         <span className="class-severe">{mix.severe} severe</span>
       </p>
+      <p className="muted">
+        Under each film: its class, the cosine similarity, and the share of the library farther from that film than this
+        scan is (100% = this scan is closer to it than any other reference film). Open a film for its source, finding,
+        expert scores and the reference patient&apos;s other films.
+      </p>
       <ol className="neighbours">
-        {neighbours.map((n) => (
-          <li key={n.scanId} className="neighbour" data-class={n.class}>
-            {/* eslint-disable-next-line @next/next/no-img-element -- authenticated API image, not optimisable */}
-            <img
-              src={thumbnailUrl(n.scanId)}
-              alt={`${CLASS_LABEL[n.class]} reference scan, similarity ${n.similarity.toFixed(2)}`}
-              width={96}
-              height={96}
-              loading="lazy"
-            />
-            <span className={`class-${n.class}`}>{CLASS_LABEL[n.class]}</span> <span>{n.similarity.toFixed(3)}</span>
-          </li>
+        {neighbours.map((n, i) => (
+          <NeighbourTile
+            key={n.scanId}
+            n={{ scanId: n.scanId, class: n.class, similarity: n.similarity, percentile: n.percentile, rank: i + 1 }}
+            details={details.get(n.scanId) ?? null}
+          />
         ))}
       </ol>
     </section>

@@ -16,7 +16,39 @@ export interface TimelinePointView {
   alert: "entered_severe" | "sharp_rise" | null;
 }
 
-/** The scale the chart draws (lib/drift/scale.ts), as plain data for the client component. */
+/** One film on the timeline chart, on whatever scale the chart is given. */
+export interface ChartPoint {
+  id: string;
+  /** ISO date and time of acquisition: films of one day are drawn (and ordered) by their time. */
+  date: string;
+  value: number;
+  /** The estimate's interval, when the severity model gives one. */
+  lo?: number | null;
+  hi?: number | null;
+  alert?: string | null;
+  /** Shown in the tooltip after the value (e.g. the region and the neighbours' class mix). */
+  label?: string;
+}
+
+export interface ChartBand {
+  from: number;
+  to: number;
+  label: string;
+  colour: string;
+}
+
+/** The scale a chart draws on: domain, regions, tick step, decimals, axis title and a one-line caption. */
+export interface ChartScaleSpec {
+  min: number;
+  max: number;
+  title: string;
+  caption: string;
+  bands: ChartBand[];
+  tickStep: number;
+  decimals: number;
+}
+
+/** The scale the timeline uses (lib/drift/scale.ts), as plain data for the client components. */
 export interface ScaleView {
   id: "extent" | "index";
   max: number;

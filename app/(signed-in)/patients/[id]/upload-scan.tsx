@@ -57,8 +57,8 @@ export function UploadScan({
       setMessage({ kind: "ok", text: ["Scan uploaded.", ...result.data.warnings].join(" ") });
       setFile(null);
       form.reset();
+      // One navigation, one render of the new scan's page (and one patient.viewed / neighbours.viewed event).
       router.push(`/patients/${patientId}?scan=${result.data.scanId}`, { scroll: false });
-      router.refresh();
     });
   }
 

@@ -49,7 +49,7 @@ export function StartJobForm({ jobId, missing, ready }: { jobId: string; missing
               checked={create}
               onChange={(e) => setCreate(e.target.checked)}
             />
-            Create these {missing.length} patient{missing.length === 1 ? "" : "s"}
+            {missing.length === 1 ? "Create this patient" : `Create these ${missing.length} patients`}
           </label>
           {!create && <p className="muted">Unticked, their files are left out (reported as refused).</p>}
         </fieldset>
