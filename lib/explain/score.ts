@@ -1,12 +1,13 @@
-// The one score a heatmap explains, behind one function so that a model with its own severity output plugs in here.
-// Today's model contract (models/<id>/model.json) declares a single output, the embedding, so the score is the scan's
-// severity index from its 36 nearest reference films (lib/drift), computed exactly as the timeline computes it: the
-// same model, the same library, the same exclusions (the scan itself, copies of the patient's own films).
+// The one score a heatmap explains, behind one function. A model with an extent head (model.json `heads.extent`,
+// radtrack_cxr_v3) explains its own estimate of the geographic extent (0-8), the number the timeline draws; an
+// embedding-only model explains the scan's severity index from its 36 nearest reference films (lib/drift), computed
+// exactly as the timeline computes it: the same model, the same library, the same exclusions (the scan itself,
+// copies of the patient's own films).
 import type { Db } from "@/lib/db/client";
 import { nearestReferences } from "@/lib/db/vector-sql";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { severityIndex } from "@/lib/drift/severity";
-import { embedImages } from "@/lib/embedding";
+import { analyseImages, embedImages } from "@/lib/embedding";
 import type { GreyImage } from "@/lib/embedding/types";
 import type { ScanRef } from "@/lib/neighbours/find";
 import type { ActiveModel } from "@/lib/scans/active-model";
@@ -19,6 +20,16 @@ export interface ExplainedScore {
 }
 
 export async function explainedScore(db: Db, scan: ScanRef, model: ActiveModel): Promise<ExplainedScore> {
+  if (model.heads?.extent) {
+    return {
+      name: "estimated geographic extent (0-8) from the model's extent head",
+      score: async (images: readonly GreyImage[]) =>
+        (await analyseImages(images)).map((a) => {
+          if (!a.extent) throw new Error("the model gave no extent for this image");
+          return a.extent.value;
+        }),
+    };
+  }
   const own = scan.patientId
     ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
     : [];

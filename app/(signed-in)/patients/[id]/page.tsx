@@ -174,6 +174,7 @@ export default async function PatientPage({
             key={selected.scanId}
             current={{ scanId: selected.scanId, date: selected.date }}
             films={points.map((p) => ({ scanId: p.scanId, date: p.date }))}
+            explains={timeline?.scale.id === "extent" ? "extent" : "index"}
           />
           {neighbours ? (
             <ScanNeighbours result={neighbours} details={neighbourDetails} />

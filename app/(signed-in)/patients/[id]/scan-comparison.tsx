@@ -43,7 +43,16 @@ function daysBetween(a: string, b: string): number {
 
 type Role = "Previous" | "Baseline" | "Comparison";
 
-export function ScanComparison({ current, films }: { current: Film; films: Film[] }) {
+export function ScanComparison({
+  current,
+  films,
+  explains,
+}: {
+  current: Film;
+  films: Film[];
+  /** What the heatmap's score is: the model's extent estimate, or the neighbours' severity index. */
+  explains: "extent" | "index";
+}) {
   const at = films.findIndex((f) => f.scanId === current.scanId);
   const previous = at > 0 ? films[at - 1] : undefined;
   const [choice, setChoice] = useState<string>(previous ? "previous" : "none");
@@ -296,8 +305,10 @@ export function ScanComparison({ current, films }: { current: Film; films: Film[
         )}
         {heatmap && (
           <p className="heatmap-statement">
-            Red: where covering the film moves its severity index most (occlusion sensitivity of the score from its
-            nearest reference films). It shows what the score reacts to, not a finding, a lesion or a diagnosis.
+            {explains === "extent"
+              ? "Red: where covering the film moves the model's extent estimate (0-8) most (occlusion sensitivity)."
+              : "Red: where covering the film moves its severity index most (occlusion sensitivity of the score from its nearest reference films)."}{" "}
+            It shows what the score reacts to, not a finding, a lesion or a diagnosis.
           </p>
         )}
       </div>
