@@ -40,6 +40,7 @@ import { classOfSeverity } from "@/lib/reference/plan";
 import { readMetadata, imagePath } from "@/lib/reference/metadata";
 import { createProgressReporter } from "@/lib/reference/progress";
 import { decodeForIngest } from "@/lib/scans/pipeline";
+import { seededRandom } from "../lib/seeded-random";
 
 // ---------------------------------------------------------------------------------------------------------- options
 
@@ -86,18 +87,6 @@ const SEED = ints("seed", opts.seed)[0]!;
 const BLOCK = 1000;
 
 // ------------------------------------------------------------------------------------------------ random numbers
-
-/** mulberry32: small, fast, deterministic; good enough for noise and sampling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples by Box-Muller. */
 function gaussian(uniform: () => number): () => number {
@@ -207,7 +196,7 @@ function truncate(base: Base, dims: number): Base {
 
 /** Median cosine distance from each corpus film to its nearest other film (on a sample, for speed). */
 function medianNearestDistance(base: Base, sample = 400): number {
-  const pick = rng(SEED ^ 0x5eed);
+  const pick = seededRandom(SEED ^ 0x5eed);
   const distances: number[] = [];
   for (let s = 0; s < Math.min(sample, base.count); s++) {
     const i = Math.floor(pick() * base.count);
@@ -246,8 +235,8 @@ function generateLibrary(base: Base, n: number, sigma: number, jitter: Jitter, s
   const d = base.dims;
   const vectors = new Float32Array(n * d);
   const origin = new Int32Array(n);
-  const normal = gaussian(rng(seed));
-  const pick = rng(seed ^ 0x2545f491);
+  const normal = gaussian(seededRandom(seed));
+  const pick = seededRandom(seed ^ 0x2545f491);
   for (let id = 0; id < n; id++) {
     if (id < base.count) {
       vectors.set(base.vectors.subarray(id * d, (id + 1) * d), id * d);
@@ -265,8 +254,8 @@ function generateLibrary(base: Base, n: number, sigma: number, jitter: Jitter, s
 /** Queries: one more jittered copy each of random library vectors; never in the library themselves. */
 function makeQueries(library: Library, count: number, sigma: number, seed: number): Float32Array {
   const d = library.dims;
-  const pick = rng(seed);
-  const normal = gaussian(rng(seed ^ 0x7f4a7c15));
+  const pick = seededRandom(seed);
+  const normal = gaussian(seededRandom(seed ^ 0x7f4a7c15));
   const queries = new Float32Array(count * d);
   for (let i = 0; i < count; i++) {
     const src = Math.floor(pick() * library.n);

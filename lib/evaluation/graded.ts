@@ -4,6 +4,7 @@
 // same report). Pure: rows and numbers in, numbers out.
 import type { EvalRow } from "./corpus";
 import { mean, pearson, ranks } from "./metrics";
+import { seededRandom } from "@/lib/seeded-random";
 
 export interface GradedInput {
   queries: readonly EvalRow[];
@@ -67,18 +68,6 @@ function finite(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-/** mulberry32: a small seeded generator, so bootstrap intervals are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 95% percentile interval of `stat` over patient resamples; groups are lists of item indices. */
 function bootstrap(
   groups: readonly (readonly number[])[],
@@ -87,7 +76,7 @@ function bootstrap(
   seed: number,
 ): [number, number] | null {
   if (groups.length < 2) return null;
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const values: number[] = [];
   for (let b = 0; b < n; b++) {
     const items: number[] = [];

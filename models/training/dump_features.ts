@@ -15,6 +15,7 @@ import { loadModelFolder } from "../../lib/embedding/model-dir";
 import { createPreprocessor } from "../../lib/embedding/preprocess";
 import { decodeScan } from "../../lib/image";
 import { makeNonRadiograph, NON_RADIOGRAPH_KINDS } from "./non_radiographs";
+import { seededRandom } from "../../lib/seeded-random";
 
 const { values } = parseArgs({
   options: {
@@ -37,18 +38,6 @@ interface Item {
   load: () => Promise<Buffer>;
   /** A grey-level transform applied after decoding (augmented copies of frontal films for the gate). */
   lut?: Uint8Array;
-}
-
-/** mulberry32, seeded: the same augmented copies on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -77,7 +66,7 @@ for (const spec of values.set!) {
 }
 const share = Number(values["augment-share"]);
 if (share > 0) {
-  const r = rng(7);
+  const r = seededRandom(7);
   for (const it of items.filter((i) => i.kind === "frontal")) {
     if (r() < share) items.push({ ...it, id: `aug-${it.id}`, set: `aug-${it.set}`, lut: randomLut(r) });
   }

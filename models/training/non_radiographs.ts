@@ -2,6 +2,7 @@
 // colour check cannot (a screenshot or a scanned document saved in grey, a chart, a pattern). Used to train the gate
 // (train_heads.py reads their features) and by its tests; nothing binary is kept in git.
 import sharp from "sharp";
+import { seededRandom } from "../../lib/seeded-random";
 
 export type NonRadiographKind = "screenshot" | "document" | "chart" | "pattern" | "photo-like";
 export const NON_RADIOGRAPH_KINDS: readonly NonRadiographKind[] = [
@@ -11,18 +12,6 @@ export const NON_RADIOGRAPH_KINDS: readonly NonRadiographKind[] = [
   "pattern",
   "photo-like",
 ];
-
-/** mulberry32: small, seedable, good enough for picture variety. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = "patient scan upload timeline severity report history admin login password neighbours drift export".split(
   " ",
@@ -103,7 +92,7 @@ function svgFor(kind: NonRadiographKind, r: () => number, w: number, h: number):
 
 /** A grey JPEG (or PNG for odd seeds) of the given kind; the same seed always gives the same picture. */
 export async function makeNonRadiograph(kind: NonRadiographKind, seed: number): Promise<Buffer> {
-  const r = rng(seed * 7919 + NON_RADIOGRAPH_KINDS.indexOf(kind) + 1);
+  const r = seededRandom(seed * 7919 + NON_RADIOGRAPH_KINDS.indexOf(kind) + 1);
   const w = 400 + Math.floor(r() * 900);
   const h = 400 + Math.floor(r() * 900);
   let image = sharp(Buffer.from(svgFor(kind, r, w, h))).greyscale();

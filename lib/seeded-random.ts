@@ -1,0 +1,12 @@
+// One seeded pseudo-random generator for everything that must be reproducible run to run (bootstrap intervals,
+// synthetic test pictures, augmentation, benchmark data): mulberry32, small and fast, uniform in [0, 1).
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
