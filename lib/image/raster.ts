@@ -5,7 +5,7 @@ import sharp, { type Metadata, type SharpOptions } from "sharp";
 import { assertNotColourPicture, colouredShareOfImage } from "./colour";
 import { ScanValidationError } from "./errors";
 import { assertPixelBudget } from "./limits";
-import type { DecodeLimits } from "./types";
+import { untimed, type DecodeLimits, type StepClock } from "./types";
 import { robustWindowToEightBit } from "./window";
 
 export interface RasterResult {
@@ -28,9 +28,14 @@ async function readHeader(input: Buffer, format: "jpeg" | "png"): Promise<Metada
   }
 }
 
-export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits: DecodeLimits): Promise<RasterResult> {
+export async function decodeRaster(
+  input: Buffer,
+  format: "jpeg" | "png",
+  limits: DecodeLimits,
+  time: StepClock = untimed,
+): Promise<RasterResult> {
   const label = LABEL[format];
-  const meta = await readHeader(input, format);
+  const meta = await time("validate", () => readHeader(input, format));
   if (!meta.width || !meta.height) {
     throw new ScanValidationError("corrupt", `This ${label} file does not state its image size: the file is damaged.`);
   }
@@ -41,7 +46,10 @@ export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits
   const options: SharpOptions = { failOn: "error", limitInputPixels: limits.maxPixels };
   const colourBands = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0);
   try {
-    if (colourBands >= 3) assertNotColourPicture(await colouredShareOfImage(sharp(input, options)), `${label} image`);
+    if (colourBands >= 3) {
+      const share = await time("validate", () => colouredShareOfImage(sharp(input, options)));
+      assertNotColourPicture(share, `${label} image`);
+    }
 
     const sixteenBit = meta.depth === "ushort";
     // autoOrient applies EXIF orientation so the stored pixels are upright; alpha is flattened onto black because a
@@ -49,13 +57,15 @@ export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits
     let pipeline = sharp(input, options).autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: "#000000" });
     // A plain raw() would quietly reduce 16-bit data to 8-bit sRGB; grey16/ushort keeps every level for the window.
-    const { data, info } = sixteenBit
-      ? await pipeline.toColourspace("grey16").raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true })
-      : await pipeline.toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
+    const { info, pixels } = await time("decode pixels", async () => {
+      const { data, info } = sixteenBit
+        ? await pipeline.toColourspace("grey16").raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true })
+        : await pipeline.toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
+      // Copies, never views: a small Buffer may sit in Node's shared pool next to unrelated bytes.
+      const pixels = sixteenBit ? robustWindowToEightBit(copyToUint16(data)) : new Uint8Array(data);
+      return { info, pixels };
+    });
     if (info.channels !== 1) throw new Error(`expected one channel, got ${info.channels}`);
-
-    // Copies, never views: a small Buffer may sit in Node's shared pool next to unrelated bytes.
-    const pixels = sixteenBit ? robustWindowToEightBit(copyToUint16(data)) : new Uint8Array(data);
     return {
       width: info.width,
       height: info.height,

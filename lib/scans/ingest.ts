@@ -146,11 +146,10 @@ function gateOverrideProblem(input: IngestInput, ctx: PublicActionContext): stri
  * Look up: which inputs go ahead. An unknown patient or an image already stored for the patient fails its input; the
  * same image twice for one patient in this batch goes ahead once, the others take its outcome (`sameAs`).
  */
-async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionContext) {
+async function lookUp(db: Db, inputs: readonly IngestInput[], shas: readonly string[], ctx: PublicActionContext) {
   const failed = new Map<number, Error>();
   const sameAs = new Map<number, number>();
   const films: FilmIn<PatientFilm>[] = [];
-  const shas = inputs.map((input) => sha256Of(input.bytes));
   const patientIds = [...new Set(inputs.map((input) => input.patientId))];
   const patients = new Map(
     (await db.patient.findMany({ where: { id: { in: patientIds } }, select: { id: true, mrn: true } })).map((p) => [
@@ -298,7 +297,8 @@ export async function ingestScans(
   const store = options.store ?? scanStore();
   const time = stepTimer(options.timings);
   const outcomes = new Array<IngestOutcome | undefined>(inputs.length);
-  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, ctx));
+  const shas = inputs.map((input) => sha256Of(input.bytes, options.timings));
+  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, shas, ctx));
   for (const [index, error] of failed) outcomes[index] = { ok: false, error };
 
   const prepared = await prepareFilms(films, {
@@ -341,14 +341,17 @@ export async function ingestScan(
   input: IngestInput,
   ctx: PublicActionContext,
   store: ScanStore = scanStore(),
+  timings?: StepTimings,
 ): Promise<IngestResult> {
-  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
+  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1, timings });
   if (!outcome!.ok) throw outcome!.error;
   const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = outcome!;
   // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
   // leave it to the first request (full-rendition.ts), which also covers a failure here.
-  await ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
-    console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
-  });
+  await stepTimer(timings)("full rendition", () =>
+    ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
+      console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
+    }),
+  );
   return { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
 }

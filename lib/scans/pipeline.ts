@@ -21,7 +21,14 @@ import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { analyseImage, analyseImages, embeddingModel, type ExtentEstimate, type FilmAnalysis } from "@/lib/embedding";
 import { applyGate, type GateOverride, type GateOverrideRecord } from "@/lib/gate/frontal-film";
-import { decodeScan, makePreview, makeThumbnail, ScanValidationError, type DecodedScan } from "@/lib/image";
+import {
+  decodeScan,
+  makePreview,
+  makeThumbnail,
+  ScanValidationError,
+  type DecodedScan,
+  type StepClock,
+} from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { ScanRejectedError } from "./errors";
 
@@ -42,14 +49,18 @@ export function stepTimer(timings: StepTimings | undefined) {
   };
 }
 
-export function sha256Of(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
+/** The content address of a film's bytes; timed as "hash" when `timings` is given. */
+export function sha256Of(bytes: Buffer, timings?: StepTimings): string {
+  const started = performance.now();
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  if (timings) timings.hash = (timings.hash ?? 0) + performance.now() - started;
+  return digest;
 }
 
 /** Decodes with the configured limits; a refusal becomes a message for the user. */
-export async function decodeForIngest(bytes: Buffer): Promise<DecodedScan> {
+export async function decodeForIngest(bytes: Buffer, time?: StepClock): Promise<DecodedScan> {
   try {
-    return await decodeScan(bytes, uploadLimits());
+    return await decodeScan(bytes, uploadLimits(), { time });
   } catch (error) {
     if (error instanceof ScanValidationError) throw new ScanRejectedError(error.code, error.message);
     throw error;
@@ -159,7 +170,8 @@ export async function prepareFilms<M>(
   const decoded = await time("decode", () =>
     mapLimit(films, limit, async (film, index) => {
       try {
-        const image = await decodeForIngest(film.bytes);
+        // Per film, inside the batch's "decode": its parts (validate, decode pixels) as busy time summed over films.
+        const image = await decodeForIngest(film.bytes, options.timings ? time : undefined);
         if (options.facts) metas[index] = options.facts(film.meta, image);
         return image;
       } catch (error) {
