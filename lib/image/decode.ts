@@ -11,6 +11,12 @@ import { untimed, type DecodedScan, type DecodeLimits, type StepClock } from "./
 const LABEL = { jpeg: "JPEG image", png: "PNG image", dicom: "DICOM image" } as const;
 
 export interface DecodeOptions {
+  /**
+   * The longest side any use of the pixels needs (the largest rendition). A JPEG at least twice that size is decoded
+   * at a reduced size, never below it (libjpeg scales by 1/2, 1/4 or 1/8 while decoding, the rest is resampled), and
+   * the result says the image's own size in `fullSize`. Other formats are decoded whole.
+   */
+  maxSide?: number;
   /** Times "validate" and "decode pixels" (benchmarks). */
   time?: StepClock;
 }
@@ -39,13 +45,13 @@ export async function decodeScan(
     }
     case "jpeg":
     case "png": {
-      const result = await decodeRaster(input, detected.kind, resolved, time);
+      const result = await decodeRaster(input, detected.kind, resolved, { time, maxSide: options.maxSide });
       scan = { format: detected.kind, ...result };
       break;
     }
   }
   await time("validate", async () => {
-    assertUsableSize(scan.width, scan.height, LABEL[scan.format]);
+    assertUsableSize(scan.fullSize?.width ?? scan.width, scan.fullSize?.height ?? scan.height, LABEL[scan.format]);
     assertHasSignal(scan.pixels, scan.width, scan.height, LABEL[scan.format]);
   });
   return scan;

@@ -6,9 +6,11 @@ export {
   FULL_MAX_SIDE,
   makeFullRendition,
   makePreview,
+  makeRenditions,
   makeThumbnail,
   PREVIEW_MAX_SIDE,
   THUMBNAIL_SIDE,
+  type Renditions,
 } from "./renditions";
 export {
   DEFAULT_LIMITS,

@@ -13,6 +13,14 @@ export interface RasterResult {
   height: number;
   pixels: Uint8Array;
   sourceBitDepth: number;
+  /** Set when the pixels were decoded smaller than the image (see `maxSide`). */
+  fullSize?: { width: number; height: number };
+}
+
+export interface RasterOptions {
+  time?: StepClock;
+  /** A JPEG at least twice this size on its longest side is decoded at the size needed (shrink-on-load). */
+  maxSide?: number;
 }
 
 const LABEL = { jpeg: "JPEG", png: "PNG" } as const;
@@ -32,7 +40,7 @@ export async function decodeRaster(
   input: Buffer,
   format: "jpeg" | "png",
   limits: DecodeLimits,
-  time: StepClock = untimed,
+  { time = untimed, maxSide }: RasterOptions = {},
 ): Promise<RasterResult> {
   const label = LABEL[format];
   const meta = await time("validate", () => readHeader(input, format));
@@ -56,6 +64,11 @@ export async function decodeRaster(
     // transparent border is "no exposure".
     let pipeline = sharp(input, options).autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: "#000000" });
+    // Resizing before the pixels are read lets libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 of its size (sharp
+    // picks the largest factor that stays at or above the target), so a 3000 px film costs a quarter of the decode;
+    // the rest is a lanczos3 reduction to exactly the longest side needed, as the renditions would do anyway.
+    const shrink = format === "jpeg" && maxSide !== undefined && Math.max(meta.width, meta.height) >= 2 * maxSide;
+    if (shrink) pipeline = pipeline.resize(maxSide, maxSide, { fit: "inside", kernel: "lanczos3" });
     // A plain raw() would quietly reduce 16-bit data to 8-bit sRGB; grey16/ushort keeps every level for the window.
     const { info, pixels } = await time("decode pixels", async () => {
       const { data, info } = sixteenBit
@@ -66,11 +79,15 @@ export async function decodeRaster(
       return { info, pixels };
     });
     if (info.channels !== 1) throw new Error(`expected one channel, got ${info.channels}`);
+    // EXIF orientations 5-8 swap the sides of the upright image.
+    const [fullWidth, fullHeight] =
+      (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
     return {
       width: info.width,
       height: info.height,
       pixels,
       sourceBitDepth: meta.bitsPerSample ?? (sixteenBit ? 16 : 8),
+      ...(shrink ? { fullSize: { width: fullWidth, height: fullHeight } } : {}),
     };
   } catch (error) {
     if (error instanceof ScanValidationError) throw error;

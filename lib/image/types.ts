@@ -62,5 +62,10 @@ export interface DecodedScan {
   pixels: Uint8Array;
   /** Bits per sample of the stored image (8 for JPEG, 8 or 16 for PNG, BitsStored for DICOM). */
   sourceBitDepth: number;
+  /**
+   * The image's own size, when its pixels were decoded smaller than that (a large JPEG decoded at the size needed,
+   * DecodeOptions.maxSide); absent when width and height are the image's own.
+   */
+  fullSize?: { width: number; height: number };
   dicom?: DicomInfo;
 }

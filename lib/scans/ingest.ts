@@ -14,7 +14,6 @@ import { UserFacingError } from "@/lib/errors";
 import type { GateOverride } from "@/lib/gate/frontal-film";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import { ensureFullRendition } from "./full-rendition";
 import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
 import { activeModel } from "./active-model";
 import { DuplicateScanError, NO_SUCH_PATIENT, ScanRejectedError } from "./errors";
@@ -80,6 +79,8 @@ export interface BatchIngestOptions {
   decodeConcurrency?: number;
   /** The pipeline's gate (pipeline.ts): refuses a film after embedding, before anything is stored. */
   gate?: Gate<PatientFilm>;
+  /** Also store the viewer's 2048 px rendition, made from the same decoded pixels (a single upload). */
+  fullRendition?: boolean;
   /** Milliseconds spent per step are added here (benchmarks). */
   timings?: StepTimings;
 }
@@ -307,6 +308,7 @@ export async function ingestScans(
     facts: (meta, image) => ({ ...meta, facts: scanFacts(meta.input, meta.patient, image) }),
     gate: options.gate,
     frontalGate: { override: (meta) => meta.input.gateOverride },
+    fullRendition: options.fullRendition,
     timings: options.timings,
   });
   for (const r of prepared.refused) outcomes[films[r.index]!.meta.index] = { ok: false, error: r.error };
@@ -343,15 +345,10 @@ export async function ingestScan(
   store: ScanStore = scanStore(),
   timings?: StepTimings,
 ): Promise<IngestResult> {
-  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1, timings });
+  // The viewer's large rendition comes with a single upload, from the pixels decoded for the rest (its viewer opens
+  // next); bulk and reference imports leave it to the first request (full-rendition.ts), as they do after a failure.
+  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1, fullRendition: true, timings });
   if (!outcome!.ok) throw outcome!.error;
   const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = outcome!;
-  // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
-  // leave it to the first request (full-rendition.ts), which also covers a failure here.
-  await stepTimer(timings)("full rendition", () =>
-    ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
-      console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
-    }),
-  );
   return { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
 }
