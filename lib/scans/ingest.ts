@@ -32,6 +32,11 @@ import {
 export interface IngestInput {
   patientId: string;
   bytes: Buffer;
+  /**
+   * The sha256 of these very bytes, when the caller has just computed it (so they are hashed once). Bytes read back
+   * from storage are hashed again, not trusted to match an earlier digest: the digest is their storage key.
+   */
+  sha256?: string;
   origin: Exclude<ScanOrigin, "reference">;
   /**
    * When the film was taken: its UTC day, and its UTC time of day unless exactly midnight. Defaults to the DICOM
@@ -71,7 +76,7 @@ export interface BatchIngestOptions {
    */
   onRecorded?: (
     tx: Prisma.TransactionClient,
-    recorded: { index: number; scanId: string; warnings: string[] }[],
+    recorded: { index: number; scanId: string; sha256: string; warnings: string[] }[],
   ) => Promise<void>;
   /** Added to each scan.uploaded audit event (ids only). */
   auditDetails?: Prisma.InputJsonObject;
@@ -270,7 +275,7 @@ async function recordFilms(
   }));
   await options.onRecorded?.(
     tx,
-    recorded.map(({ index, scanId, warnings }) => ({ index, scanId, warnings })),
+    recorded.map(({ index, scanId, sha256, warnings }) => ({ index, scanId, sha256, warnings })),
   );
   return recorded;
 }
@@ -298,7 +303,7 @@ export async function ingestScans(
   const store = options.store ?? scanStore();
   const time = stepTimer(options.timings);
   const outcomes = new Array<IngestOutcome | undefined>(inputs.length);
-  const shas = inputs.map((input) => sha256Of(input.bytes, options.timings));
+  const shas = inputs.map((input) => input.sha256 ?? sha256Of(input.bytes, options.timings));
   const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, shas, ctx));
   for (const [index, error] of failed) outcomes[index] = { ok: false, error };
 
