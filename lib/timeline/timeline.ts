@@ -64,7 +64,8 @@ async function context(db: Db): Promise<Context> {
 export async function patientTimeline(db: Db, patientId: string, ctx?: Context): Promise<PatientTimeline> {
   const { model, stamp } = ctx ?? (await context(db));
   const scans = await db.scan.findMany({
-    where: { patientId },
+    // A withdrawn scan (lib/scans/withdraw.ts) is on no timeline, drift or summary.
+    where: { patientId, withdrawnAt: null },
     orderBy: TIMELINE_ORDER,
     select: {
       id: true,
@@ -187,7 +188,7 @@ function staleCondition(ctx: Context): Prisma.Sql {
       JOIN "embeddings" e ON e."scan_id" = s."id" AND e."model_id" = ${ctx.model.id}
       LEFT JOIN "scan_assessments" a
         ON a."scan_id" = s."id" AND a."model_id" = ${ctx.model.id} AND a."library_stamp" = ${ctx.stamp}
-      WHERE s."patient_id" = p."id" AND a."scan_id" IS NULL))`;
+      WHERE s."patient_id" = p."id" AND s."withdrawn_at" IS NULL AND a."scan_id" IS NULL))`;
 }
 
 async function stalePatients(db: Db, ctx: Context, limit: number): Promise<string[]> {
