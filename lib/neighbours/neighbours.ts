@@ -9,7 +9,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
 import { requirePatientAccess } from "@/lib/patients/access";
-import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { modelInUse, type ActiveModel } from "@/lib/scans/active-model";
 import { ScanStateError, WITHDRAWN_NOT_ASSESSED } from "@/lib/scans/errors";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { findNeighbours } from "./find";
@@ -81,7 +81,8 @@ export async function neighboursOfScan(
   await requirePatientAccess(db, ctx.actor, scan.patientId);
   if (scan.withdrawnAt) throw new ScanStateError(WITHDRAWN_NOT_ASSESSED);
 
-  const model = options.model ?? (await activeModel(db));
+  // A read: the model is not registered here (no writes, no index builds); the writers did that.
+  const model = options.model ?? (await modelInUse());
   const rows = await findNeighbours(db, scan, model, { k, classes });
   if (!rows) throw new NoEmbeddingError(model.id);
   const vector = await embeddingOf(db, scan.id, model.id);

@@ -14,7 +14,7 @@ import { requirePatientAccess } from "@/lib/patients/access";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { ScanStateError, UnknownScanError } from "./errors";
 import type { ScanIdInput, WithdrawScanInput } from "./schemas";
 
@@ -79,7 +79,7 @@ async function patientScan(db: Db | Prisma.TransactionClient, scanId: string) {
  */
 async function recompute(db: Db, patientId: string): Promise<void> {
   try {
-    await patientTimeline(db, patientId);
+    await refreshPatientDrift(db, patientId);
   } catch (error) {
     console.error("drift refresh after a withdrawal failed:", (error as Error).name);
     await requestDriftRefresh("scan withdrawn or restored").catch(() => false);

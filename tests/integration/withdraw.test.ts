@@ -37,6 +37,7 @@ import { purgeScan, withdrawScan } from "@/lib/scans/withdraw";
 import { scanStore } from "@/lib/storage";
 import { S3BlobStore } from "@/lib/storage/s3-blob-store";
 import { ScanStore } from "@/lib/storage/scan-store";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import { createToken } from "@/lib/tokens/service";
 import { callRoute, type RouteHandler } from "@/tests/support/api-call";
@@ -139,7 +140,7 @@ describe("withdraw, restore and purge a scan", () => {
       films[key] = { id: stored.scanId, bytes };
     }
     spare = await bytesOf(patientIds[3]!);
-    await patientTimeline(t.db, wrongId);
+    await refreshPatientDrift(t.db, wrongId);
   }, 600_000);
 
   afterAll(async () => {
