@@ -12,6 +12,7 @@ import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
 import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { queueResultSends } from "@/lib/results/queue";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
@@ -277,6 +278,11 @@ export async function receiveInstances(
         console.error("drift refresh after a DICOMweb ingest failed:", (error as Error).name);
       });
     }
+    // Their results go back to the PACS once assessed (above), from the queue: never holding this answer.
+    await queueResultSends(
+      db,
+      results.flatMap((r) => (r.ok ? [r.scanId] : [])),
+    );
   }
   return outcomes;
 }
