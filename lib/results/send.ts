@@ -9,6 +9,7 @@ import { DicomwebClient } from "@/lib/dicomweb/client";
 import { activeDicomweb } from "@/lib/dicomweb/settings";
 import { patientRecord } from "@/lib/fhir/service";
 import { scanStore } from "@/lib/storage";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { readSourceFilm } from "./source";
 import { buildResultSr } from "./sr";
@@ -40,8 +41,13 @@ export async function sendResult(
   if (!from) return { kind: "skipped", reason: "the film did not come from the PACS" };
   const scan = await db.scan.findUnique({ where: { id: scanId }, select: { patientId: true, storageKey: true } });
   if (!scan?.patientId) return { kind: "skipped", reason: "the scan no longer exists" };
-  const record = await patientRecord(db, scan.patientId);
-  const result = record?.scans.find((s) => s.id === scanId);
+  const resultOf = async () => (await patientRecord(db, scan.patientId!))?.scans.find((s) => s.id === scanId);
+  let result = await resultOf();
+  if (!result?.assessment) {
+    // The receiver assesses a film as it stores it; a refresh that failed then is made up for here (a writer).
+    await refreshPatientDrift(db, scan.patientId);
+    result = await resultOf();
+  }
   if (!result?.model || (!result.extent && !result.assessment)) {
     return { kind: "skipped", reason: "the film has no result of the active model" };
   }
