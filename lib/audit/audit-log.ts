@@ -43,6 +43,8 @@ export const AUDIT_ACTIONS = [
   "dicomweb.discarded",
   "dicomweb.settings_changed",
   "fhir.read",
+  "result.sent",
+  "result.send_failed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
