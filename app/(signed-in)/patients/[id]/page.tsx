@@ -12,6 +12,7 @@ import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { regionOn } from "@/lib/drift/scale";
+import { withdrawnScans } from "@/lib/scans/withdraw";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
@@ -24,6 +25,8 @@ import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
 import { UploadScan } from "./upload-scan";
+import { WithdrawScan } from "./withdraw-scan";
+import { WithdrawnFilms } from "./withdrawn-films";
 
 export const metadata: Metadata = { title: "Patient" };
 
@@ -77,6 +80,7 @@ export default async function PatientPage({
     timelineError = `The timeline could not be read: ${(error as Error).message}`;
   }
   const points = timeline ? toView(timeline) : [];
+  const withdrawn = await withdrawnScans(db(), patient.id);
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
   const at = chosen >= 0 ? chosen : points.length - 1;
   const selected = points[at] ?? null;
@@ -175,7 +179,17 @@ export default async function PatientPage({
 
       {selected && (
         <section aria-labelledby="selected-heading" className="panel">
-          <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
+          <div className="section-head">
+            <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
+            <div className="no-print">
+              <WithdrawScan
+                key={selected.scanId}
+                patientId={patient.id}
+                scanId={selected.scanId}
+                date={selected.date}
+              />
+            </div>
+          </div>
           <ScanComparison
             key={selected.scanId}
             current={{ scanId: selected.scanId, date: selected.date }}
@@ -196,6 +210,8 @@ export default async function PatientPage({
           <TimelineTable patientId={patient.id} points={points} scale={timeline!.scale} />
         </section>
       )}
+
+      <WithdrawnFilms films={withdrawn} isAdmin={actor.role === "admin"} />
     </section>
   );
 }
