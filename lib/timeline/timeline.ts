@@ -28,6 +28,8 @@ export interface TimelineScan {
   scanId: string;
   /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
+  /** Whether the time of day was recorded (else acquiredAt is the day's midnight, or the upload time if undated). */
+  timed: boolean;
   view: string | null;
   /**
    * The model's own extent estimate (0-8) with its interval, stored with the vector: it needs no reference library.
@@ -91,12 +93,14 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
   const out: TimelineScan[] = [];
   for (const scan of scans) {
     const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
+    const timed = scan.acquiredAt !== null && scan.acquiredTime !== null;
     const extent = extents.get(scan.id) ?? null;
     const cached = byScan.get(scan.id);
     if (cached) {
       out.push({
         scanId: scan.id,
         acquiredAt,
+        timed,
         view: scan.view,
         extent,
         assessment: {
@@ -110,7 +114,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
     }
     const rows = await findNeighbours(db, scan, model, { k: NEIGHBOUR_K });
     if (!rows || rows.length === 0) {
-      out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment: null });
+      out.push({ scanId: scan.id, acquiredAt, timed, view: scan.view, extent, assessment: null });
       continue;
     }
     const assessment = assessScan(rows.map((r) => ({ class: r.class, similarity: 1 - r.distance })));
@@ -127,7 +131,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: Context):
       create: { scanId: scan.id, modelId: model.id, ...data },
       update: data,
     });
-    out.push({ scanId: scan.id, acquiredAt, view: scan.view, extent, assessment });
+    out.push({ scanId: scan.id, acquiredAt, timed, view: scan.view, extent, assessment });
   }
   const scale = scaleOf(model);
   // On the extent scale a scan whose vector predates the extent head (no estimate yet) is left off the course
