@@ -133,9 +133,10 @@ test("films of one day come back in acquisition order with their times; the earl
 
   // The latest film, compared with the earlier one of the same day.
   await rows.last().locator("th a").click();
-  await expect(page).toHaveURL(/scan=/);
-  latestUrl = page.url();
+  // The upload left the page on the film just uploaded (?scan= already): the URL is taken once the heading is the
+  // latest film's.
   await expect(page.getByRole("heading", { name: `Scan of ${days.same} 14:30` })).toBeVisible();
+  latestUrl = page.url();
   await expect(page.locator(".compare-pane figcaption")).toHaveText([
     `Current · ${days.same} 14:30`,
     `Previous · ${days.same} 08:15`,
@@ -169,7 +170,6 @@ test("window/level by mouse drag changes both films by the same transfer; Reset 
     await expect(img).toHaveJSProperty("complete", true);
     expect(await img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(0);
   }
-  await grid.scrollIntoViewIfNeeded();
   const transforms = () =>
     grid.locator(".pz").evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
   const untouched = await transforms();
@@ -178,7 +178,10 @@ test("window/level by mouse drag changes both films by the same transfer; Reset 
   await expect(output).toContainText("W 256 / L 128");
 
   await page.getByRole("radio", { name: "window / level" }).check();
+  // The whole pane in the viewport: a point below its fold would get no mouse events at all.
+  await frames.first().scrollIntoViewIfNeeded();
   const box = (await frames.first().boundingBox())!;
+  expect(box.y + box.height).toBeLessThanOrEqual(page.viewportSize()!.height);
   const x = Math.round(box.x + box.width / 2);
   const y = Math.round(box.y + box.height / 2);
   // Left narrows the window by 100 levels, down lowers the level by 30: window 156 wide from grey 20 to 176 (its
@@ -195,11 +198,16 @@ test("window/level by mouse drag changes both films by the same transfer; Reset 
   const after = [await grey(frames.nth(0)), await grey(frames.nth(1))];
   for (const [i, pane] of after.entries()) {
     const was = before[i]!.data;
-    // Most of the film changed visibly...
-    expect(shareChanged(was, pane.data, 8), `pane ${i}`).toBeGreaterThan(0.2);
-    // ...and every pixel is where the window's transfer of its old grey puts it: the same function on both films.
+    // Most of the film changed visibly, and every pixel is where the window's transfer of its old grey puts it:
+    // the same function on both films.
     const predicted = was.map((v) => Math.round(windowed(v, width, level)));
-    expect(meanAbsDiff(predicted, pane.data), `pane ${i}`).toBeLessThan(2.5);
+    const changed = shareChanged(was, pane.data, 8);
+    const error = meanAbsDiff(predicted, pane.data);
+    console.log(
+      `window drag, pane ${i}: ${(changed * 100).toFixed(1)}% of pixels moved > 8 levels; mean |shown - transfer| ${error.toFixed(2)}`,
+    );
+    expect(changed, `pane ${i}`).toBeGreaterThan(0.2);
+    expect(error, `pane ${i}`).toBeLessThan(2.5);
   }
   const filters = await images.evaluateAll((els) => els.map((el) => getComputedStyle(el).filter));
   expect(filters[0]).toMatch(/^url\(/);
