@@ -12,7 +12,7 @@ import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
 import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { refreshAfterStore } from "@/lib/timeline/refresh";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
 import { displayName, matchPatient, patientSex, type MatchSettings } from "./matching";
@@ -272,11 +272,7 @@ export async function receiveInstances(
     }
     // The patients' severity, trend and alerts include the new films at once (as after an upload).
     const patients = new Set(toIngest.filter((_, k) => results[k]!.ok).map((t) => t.patientId));
-    for (const patientId of patients) {
-      await patientTimeline(db, patientId).catch((error: unknown) => {
-        console.error("drift refresh after a DICOMweb ingest failed:", (error as Error).name);
-      });
-    }
+    for (const patientId of patients) await refreshAfterStore(db, patientId, "a DICOMweb ingest");
   }
   return outcomes;
 }

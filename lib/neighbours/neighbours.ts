@@ -9,7 +9,7 @@ import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
 import { requirePatientAccess } from "@/lib/patients/access";
-import { activeModel, type ActiveModel } from "@/lib/scans/active-model";
+import { modelInUse, type ActiveModel } from "@/lib/scans/active-model";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { findNeighbours } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
@@ -76,7 +76,8 @@ export async function neighboursOfScan(
   if (!scan) throw new ScanNotFoundError();
   await requirePatientAccess(db, ctx.actor, scan.patientId);
 
-  const model = options.model ?? (await activeModel(db));
+  // A read: the model is not registered here (no writes, no index builds); the writers did that.
+  const model = options.model ?? (await modelInUse());
   const rows = await findNeighbours(db, scan, model, { k, classes });
   if (!rows) throw new NoEmbeddingError(model.id);
   const vector = await embeddingOf(db, scan.id, model.id);

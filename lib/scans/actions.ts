@@ -4,7 +4,7 @@ import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
 import { requirePatientAccess } from "@/lib/patients/access";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { refreshAfterStore } from "@/lib/timeline/refresh";
 import { dayDate, timeText } from "./acquisition-date";
 import { ingestScan } from "./ingest";
 import { uploadScanInput } from "./schemas";
@@ -31,9 +31,7 @@ export const uploadScanAction = serverAction(
         ctx,
       );
       // The patient list's severity, trend and alert columns include the new scan at once.
-      await patientTimeline(db(), input.patientId).catch((error: unknown) => {
-        console.error("drift refresh after upload failed:", (error as Error).name);
-      });
+      await refreshAfterStore(db(), input.patientId, "upload");
       return {
         scanId: result.scanId,
         acquiredAt: result.acquiredAt.toISOString(),

@@ -10,7 +10,7 @@ import { scansMissingEmbedding } from "@/lib/scans/reembed";
 import { readSeedProgress } from "@/lib/reference/seed-progress";
 import { orphanSweepState } from "@/lib/storage/orphan-sweep";
 import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
-import { countStaleSummaries } from "@/lib/timeline/timeline";
+import { countStaleSummaries } from "@/lib/timeline/staleness";
 import { PacsStatusPanel } from "./pacs-status";
 
 export const metadata: Metadata = { title: "System status" };

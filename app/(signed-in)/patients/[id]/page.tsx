@@ -76,7 +76,7 @@ export default async function PatientPage({
   try {
     timeline = await patientTimeline(db(), patient.id);
   } catch (error) {
-    timelineError = `The timeline could not be computed: ${(error as Error).message}`;
+    timelineError = `The timeline could not be read: ${(error as Error).message}`;
   }
   const points = timeline ? toView(timeline) : [];
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
@@ -130,6 +130,12 @@ export default async function PatientPage({
           </p>
         )}
         {timeline && <DriftSummary drift={timeline.drift} scale={timeline.scale} modelId={timeline.modelId} />}
+        {timeline && timeline.pending > 0 && (
+          <p className="muted updating" role="status">
+            Updating: {timeline.pending === 1 ? "1 scan is" : `${timeline.pending} scans are`} being compared with the
+            current reference library; the values appear here once that is done.
+          </p>
+        )}
         {points.length > 0 && timeline && (
           <TimelineChart
             points={chartPoints(points)}
