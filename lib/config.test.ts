@@ -93,6 +93,7 @@ describe("PACS (DICOMweb) configuration", () => {
       modalities: ["CR", "DX"],
       aeTitles: [],
       institutions: [],
+      sendResults: false,
     });
     expect(
       dicomwebFromEnv({
@@ -103,6 +104,7 @@ describe("PACS (DICOMweb) configuration", () => {
         RADTRACK_DICOMWEB_MODALITIES: "dx",
         RADTRACK_DICOMWEB_AE_TITLES: "CR1, DR_ROOM2",
         RADTRACK_DICOMWEB_INSTITUTIONS: "General Hospital",
+        RADTRACK_DICOMWEB_SEND_RESULTS: "true",
       }),
     ).toMatchObject({
       auth: { kind: "basic", username: "radtrack", password: "s3cret" },
@@ -110,6 +112,7 @@ describe("PACS (DICOMweb) configuration", () => {
       modalities: ["DX"],
       aeTitles: ["CR1", "DR_ROOM2"],
       institutions: ["General Hospital"],
+      sendResults: true,
     });
     expect(
       loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "true", RADTRACK_PACS_ISSUER: " HOSP " }, "/srv"),
@@ -128,6 +131,9 @@ describe("PACS (DICOMweb) configuration", () => {
     );
     expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_POLL_SECONDS: "0" })).toThrow(
       /RADTRACK_DICOMWEB_POLL_SECONDS/,
+    );
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_SEND_RESULTS: "on" })).toThrow(
+      /RADTRACK_DICOMWEB_SEND_RESULTS/,
     );
     expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "yes" }, "/srv")).toThrow(
       /RADTRACK_PACS_CREATE_PATIENTS/,

@@ -64,6 +64,8 @@ export interface DicomwebConfig {
   aeTitles: string[];
   /** When not empty: only instances whose InstitutionName is one of these (case-insensitive). */
   institutions: string[];
+  /** Store each assessed film's result back into this PACS as a DICOM SR (STOW-RS); off by default. */
+  sendResults: boolean;
 }
 
 function intFromEnv(name: string, fallback: number, env: Env): number {
@@ -149,6 +151,7 @@ export function dicomwebFromEnv(env: Env): DicomwebConfig | undefined {
     modalities: env.RADTRACK_DICOMWEB_MODALITIES,
     aeTitles: env.RADTRACK_DICOMWEB_AE_TITLES,
     institutions: env.RADTRACK_DICOMWEB_INSTITUTIONS,
+    sendResults: flagFromEnv("RADTRACK_DICOMWEB_SEND_RESULTS", false, env),
   });
 }
 
@@ -162,6 +165,7 @@ export function parseDicomwebSettings(raw: {
   modalities?: string;
   aeTitles?: string;
   institutions?: string;
+  sendResults?: boolean;
 }): DicomwebConfig {
   let url: URL;
   try {
@@ -201,6 +205,7 @@ export function parseDicomwebSettings(raw: {
     modalities: modalities.length ? modalities : allowed,
     aeTitles,
     institutions: list(raw.institutions),
+    sendResults: raw.sendResults ?? false,
   };
 }
 

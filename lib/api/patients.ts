@@ -46,7 +46,8 @@ export async function requirePatient(ctx: ApiContext, rawId: string | undefined)
 export async function listPatientScans(ctx: ApiContext, rawId: string | undefined): Promise<Response> {
   const patient = await requirePatient(ctx, rawId);
   const scans = await ctx.db.scan.findMany({
-    where: { patientId: patient.id },
+    // Withdrawn scans are out of every list (lib/scans/withdraw.ts).
+    where: { patientId: patient.id, withdrawnAt: null },
     orderBy: TIMELINE_ORDER,
     select: {
       id: true,

@@ -12,6 +12,7 @@ import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
 import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { queueResultSends } from "@/lib/results/queue";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
@@ -273,6 +274,11 @@ export async function receiveInstances(
     // The patients' severity, trend and alerts include the new films at once (as after an upload).
     const patients = new Set(toIngest.filter((_, k) => results[k]!.ok).map((t) => t.patientId));
     for (const patientId of patients) await refreshAfterStore(db, patientId, "a DICOMweb ingest");
+    // Their results go back to the PACS once assessed (above), from the queue: never holding this answer.
+    await queueResultSends(
+      db,
+      results.flatMap((r) => (r.ok ? [r.scanId] : [])),
+    );
   }
   return outcomes;
 }

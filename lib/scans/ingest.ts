@@ -160,7 +160,7 @@ async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionC
   );
   const existing = await db.scan.findMany({
     where: { patientId: { in: patientIds }, sha256: { in: [...new Set(shas)] } },
-    select: { id: true, patientId: true, sha256: true, acquiredAt: true },
+    select: { id: true, patientId: true, sha256: true, acquiredAt: true, withdrawnAt: true },
   });
   const existingByKey = new Map(existing.map((e) => [`${e.patientId}:${e.sha256}`, e]));
   const firstOfKey = new Map<string, number>();
@@ -171,7 +171,7 @@ async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionC
     const overrideProblem = gateOverrideProblem(input, ctx);
     if (overrideProblem) failed.set(index, new UserFacingError(overrideProblem));
     else if (!patient) failed.set(index, new UserFacingError(NO_SUCH_PATIENT));
-    else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt));
+    else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt, dup.withdrawnAt !== null));
     else if (firstOfKey.has(key)) sameAs.set(index, firstOfKey.get(key)!);
     else {
       firstOfKey.set(key, index);
@@ -279,7 +279,7 @@ async function recordFilms(
 async function explain(db: Db, error: unknown, film: StoredFilm<PatientFilm>): Promise<Error> {
   if (isUniqueViolation(error)) {
     const winner = await db.scan.findFirst({ where: { patientId: film.meta.patient.id, sha256: film.sha256 } });
-    if (winner) return new DuplicateScanError(winner.id, winner.acquiredAt);
+    if (winner) return new DuplicateScanError(winner.id, winner.acquiredAt, winner.withdrawnAt !== null);
   }
   return error instanceof Error ? error : new Error(String(error));
 }

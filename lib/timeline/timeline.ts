@@ -27,7 +27,8 @@ export const TIMELINE_ORDER: Prisma.ScanOrderByWithRelationInput[] = [
 
 /** The scans a timeline shows, its stale check and its refresh count: one place, so a new exclusion applies to all. */
 export function timelineScans(patientId: string): Prisma.ScanWhereInput {
-  return { patientId };
+  // A withdrawn scan (lib/scans/withdraw.ts) is on no timeline, drift or summary.
+  return { patientId, withdrawnAt: null };
 }
 
 export interface TimelineScan {

@@ -12,6 +12,7 @@ import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { regionOn } from "@/lib/drift/scale";
+import { withdrawnScans } from "@/lib/scans/withdraw";
 import { filmWhen } from "@/lib/timeline/film-time";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
@@ -25,6 +26,8 @@ import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
 import { UploadScan } from "./upload-scan";
+import { WithdrawScan } from "./withdraw-scan";
+import { WithdrawnFilms } from "./withdrawn-films";
 
 export const metadata: Metadata = { title: "Patient" };
 
@@ -79,6 +82,7 @@ export default async function PatientPage({
     timelineError = `The timeline could not be read: ${(error as Error).message}`;
   }
   const points = timeline ? toView(timeline) : [];
+  const withdrawn = await withdrawnScans(db(), patient.id);
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
   const at = chosen >= 0 ? chosen : points.length - 1;
   const selected = points[at] ?? null;
@@ -180,7 +184,17 @@ export default async function PatientPage({
 
       {selected && (
         <section aria-labelledby="selected-heading" className="panel">
-          <h2 id="selected-heading">Scan of {filmWhen(selected)}</h2>
+          <div className="section-head">
+            <h2 id="selected-heading">Scan of {filmWhen(selected)}</h2>
+            <div className="no-print">
+              <WithdrawScan
+                key={selected.scanId}
+                patientId={patient.id}
+                scanId={selected.scanId}
+                date={filmWhen(selected)}
+              />
+            </div>
+          </div>
           <ScanComparison
             key={selected.scanId}
             current={{ scanId: selected.scanId, date: selected.date, timed: selected.timed }}
@@ -201,6 +215,8 @@ export default async function PatientPage({
           <TimelineTable patientId={patient.id} points={points} scale={timeline!.scale} />
         </section>
       )}
+
+      <WithdrawnFilms films={withdrawn} isAdmin={actor.role === "admin"} />
     </section>
   );
 }
