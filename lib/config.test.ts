@@ -85,7 +85,10 @@ describe("patient scoping", () => {
 describe("PACS (DICOMweb) configuration", () => {
   it("is off without RADTRACK_DICOMWEB_URL; with it, CR and DX every 60 s unless told otherwise", () => {
     expect(dicomwebFromEnv({})).toBeUndefined();
-    expect(loadConfig({ NODE_ENV: "test" }, "/srv").pacsCreatePatients).toBe(false);
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv")).toMatchObject({
+      pacsCreatePatients: false,
+      pacsCareTeam: undefined,
+    });
     expect(dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: "http://orthanc:8042/dicom-web/" })).toEqual({
       url: "http://orthanc:8042/dicom-web",
       auth: { kind: "none" },
@@ -115,8 +118,16 @@ describe("PACS (DICOMweb) configuration", () => {
       sendResults: true,
     });
     expect(
-      loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "true", RADTRACK_PACS_ISSUER: " HOSP " }, "/srv"),
-    ).toMatchObject({ pacsCreatePatients: true, pacsIssuer: "HOSP" });
+      loadConfig(
+        {
+          NODE_ENV: "test",
+          RADTRACK_PACS_CREATE_PATIENTS: "true",
+          RADTRACK_PACS_ISSUER: " HOSP ",
+          RADTRACK_PACS_CARE_TEAM: " Ward 7 ",
+        },
+        "/srv",
+      ),
+    ).toMatchObject({ pacsCreatePatients: true, pacsIssuer: "HOSP", pacsCareTeam: "Ward 7" });
   });
 
   it("refuses what it cannot use, naming the variable", () => {

@@ -37,6 +37,8 @@ export interface RadtrackConfig {
   pacsCreatePatients: boolean;
   /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
   pacsIssuer: string | undefined;
+  /** The care team (by name) that patients created from PACS files join; none when absent. */
+  pacsCareTeam: string | undefined;
 }
 
 export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
@@ -234,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dicomweb: dicomwebFromEnv(env),
     pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
     pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,
+    pacsCareTeam: env.RADTRACK_PACS_CARE_TEAM?.trim() || undefined,
   };
 }
 

@@ -14,6 +14,7 @@ import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { queueResultSends } from "@/lib/results/queue";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
+import { joinPacsCareTeam } from "./care-team";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
 import { displayName, matchPatient, patientSex, type MatchSettings } from "./matching";
@@ -99,7 +100,12 @@ async function auditReceived(db: Db, origin: ReceiveOrigin, ctx: PublicActionCon
   });
 }
 
-async function createPatientFrom(db: Db, h: InstanceHeader, ctx: PublicActionContext): Promise<string> {
+async function createPatientFrom(
+  db: Db,
+  h: InstanceHeader,
+  ctx: PublicActionContext,
+  careTeam: string | undefined,
+): Promise<string> {
   try {
     return await db.$transaction(async (tx) => {
       const patient = await tx.patient.create({
@@ -117,6 +123,7 @@ async function createPatientFrom(db: Db, h: InstanceHeader, ctx: PublicActionCon
         patientId: patient.id,
         details: { via: "dicomweb" },
       });
+      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
       return patient.id;
     });
   } catch (error) {
@@ -214,7 +221,8 @@ export async function receiveInstances(
       await auditReceived(db, origin, ctx, outcomes[index]);
       continue;
     }
-    const patientId = match.kind === "create" ? await createPatientFrom(db, header, ctx) : match.patientId;
+    const patientId =
+      match.kind === "create" ? await createPatientFrom(db, header, ctx, settings.careTeam) : match.patientId;
     toIngest.push({ ...item, patientId });
   }
 

@@ -56,6 +56,7 @@ export function receiveSettings(
     },
     createPatients: cfg.pacsCreatePatients,
     issuer: cfg.pacsIssuer,
+    careTeam: cfg.pacsCareTeam,
   };
 }
 

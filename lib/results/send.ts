@@ -39,8 +39,13 @@ export async function sendResult(
   if (!cfg?.sendResults) return { kind: "off" };
   const from = await db.dicomwebInstance.findFirst({ where: { scanId, outcome: "ingested" } });
   if (!from) return { kind: "skipped", reason: "the film did not come from the PACS" };
-  const scan = await db.scan.findUnique({ where: { id: scanId }, select: { patientId: true, storageKey: true } });
+  const scan = await db.scan.findUnique({
+    where: { id: scanId },
+    select: { patientId: true, storageKey: true, withdrawnAt: true },
+  });
   if (!scan?.patientId) return { kind: "skipped", reason: "the scan no longer exists" };
+  // Withdrawn (wrong patient, not a radiograph): its result must not reach the PACS, even from a queued send.
+  if (scan.withdrawnAt) return { kind: "skipped", reason: "the scan was withdrawn" };
   const resultOf = async () => (await patientRecord(db, scan.patientId!))?.scans.find((s) => s.id === scanId);
   let result = await resultOf();
   if (!result?.assessment) {

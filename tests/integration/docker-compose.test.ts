@@ -126,7 +126,12 @@ describe("docker-compose.yml", () => {
     expect(orthanc.environment?.DICOM_WEB_PLUGIN_ENABLED).toBe("true");
     for (const app of ["app", "web", "worker"]) {
       const env = svc(app).environment!;
-      for (const name of ["RADTRACK_DICOMWEB_URL", "RADTRACK_DICOMWEB_SEND_RESULTS", "RADTRACK_PACS_CREATE_PATIENTS"]) {
+      for (const name of [
+        "RADTRACK_DICOMWEB_URL",
+        "RADTRACK_DICOMWEB_SEND_RESULTS",
+        "RADTRACK_PACS_CREATE_PATIENTS",
+        "RADTRACK_PACS_CARE_TEAM",
+      ]) {
         expect(env[name], `${app} ${name}`).toMatch(new RegExp(`^\\$\\{${name}:-`));
       }
     }

@@ -28,6 +28,7 @@ import { sendResult, type SendOutcome } from "@/lib/results/send";
 import { COMPREHENSIVE_SR, DECISION_SUPPORT } from "@/lib/results/sr";
 import { dcmtkCheck, readSr } from "@/tests/support/sr-check";
 import { ingestScan } from "@/lib/scans/ingest";
+import { withdrawScan } from "@/lib/scans/withdraw";
 import { startOrthanc, type TestOrthanc } from "@/tests/support/orthanc";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
@@ -270,7 +271,7 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     expect(series).toHaveLength(1);
   });
 
-  it("sends nothing when the setting is off, nor for a film that did not come from the PACS", async () => {
+  it("sends nothing for a film that did not come from the PACS, a withdrawn film, or when the setting is off", async () => {
     // An uploaded JPEG: the PACS has no study to file its result in.
     const upload = await ingestScan(
       t.db,
@@ -286,6 +287,11 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
       kind: "skipped",
       reason: "the film did not come from the PACS",
     });
+
+    // A withdrawn film's result is never sent, even from a job queued before the withdrawal.
+    const pushed = await t.db.dicomwebInstance.findFirstOrThrow({ where: { via: "stow", outcome: "ingested" } });
+    await withdrawScan(t.db, { scanId: pushed.scanId!, reason: "filed under the wrong patient" }, admin);
+    expect(await sendResult(t.db, pushed.scanId!)).toEqual({ kind: "skipped", reason: "the scan was withdrawn" });
 
     await saveSettings(false);
     const anyPolled = await t.db.dicomwebInstance.findFirstOrThrow({ where: { outcome: "ingested" } });
