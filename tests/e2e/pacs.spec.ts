@@ -3,8 +3,8 @@
 // lateral film is skipped with its reason on the status page, and the film of an unknown patient waits on the
 // "to confirm" list until an admin creates the patient.
 import { expect, test, type Page } from "@playwright/test";
-import { corpusPath } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusPath } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { startOrthanc, type TestOrthanc } from "@/tests/support/orthanc";
 
 const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
