@@ -10,7 +10,6 @@ import { isUniqueViolation } from "@/lib/db/errors";
 import type { DicomwebOutcome } from "@/lib/db/generated/enums";
 import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
-import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { queueResultSends } from "@/lib/results/queue";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
@@ -235,7 +234,7 @@ export async function receiveInstances(
       auditDetails: { via: origin.via, remote: origin.remote },
       // The instance's record commits with its scan: after a crash, an instance is either both or neither.
       onRecorded: async (tx, recorded) => {
-        for (const { index, scanId } of recorded) {
+        for (const { index, scanId, sha256 } of recorded) {
           const t = toIngest[index]!;
           const data = {
             studyUid: t.header.studyUid,
@@ -248,7 +247,7 @@ export async function receiveInstances(
             reason: null,
             scanId,
             patientId: t.patientId,
-            sha256: sha256Of(t.bytes),
+            sha256,
             at: new Date(),
           };
           await tx.dicomwebInstance.upsert({

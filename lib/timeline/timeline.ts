@@ -35,6 +35,8 @@ export interface TimelineScan {
   scanId: string;
   /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
+  /** Whether the time of day was recorded (else acquiredAt is the day's midnight, or the upload time if undated). */
+  timed: boolean;
   view: string | null;
   /**
    * The model's own extent estimate (0-8) with its interval, stored with the vector: it needs no reference library.
@@ -97,6 +99,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: TimelineC
   let pending = 0;
   const out: TimelineScan[] = scans.map((scan) => {
     const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
+    const timed = scan.acquiredAt !== null && scan.acquiredTime !== null;
     const e = embedded.get(scan.id);
     const extent =
       e?.extent == null ? null : { value: e.extent, lo: e.extentLo ?? e.extent, hi: e.extentHi ?? e.extent };
@@ -105,6 +108,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: TimelineC
     return {
       scanId: scan.id,
       acquiredAt,
+      timed,
       view: scan.view,
       extent,
       assessment: a

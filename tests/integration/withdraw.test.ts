@@ -185,6 +185,31 @@ describe("withdraw, restore and purge a scan", () => {
     const listed = ((await scans.json()) as { scans: { id: string }[] }).scans.map((s) => s.id);
     expect(listed).toHaveLength(3);
     expect(listed).not.toContain(films.latest.id);
+    // Asked for, withdrawn scans come with who, when and why; a bad value is refused.
+    const only = await call(patientScansRoute.GET, `/api/v1/patients/${wrongId}/scans?withdrawn=only`, {
+      ...as("clinician"),
+      params: { id: wrongId },
+    });
+    const withdrawnList = ((await only.json()) as { scans: { id: string; withdrawn: unknown }[] }).scans;
+    expect(withdrawnList).toEqual([
+      expect.objectContaining({
+        id: films.latest.id,
+        withdrawn: expect.objectContaining({
+          by: actors.clinician.id,
+          reason: "Uploaded to the wrong patient (belongs to WD-RIGHT)",
+        }),
+      }),
+    ]);
+    const all = await call(patientScansRoute.GET, `/api/v1/patients/${wrongId}/scans?withdrawn=include`, {
+      ...as("clinician"),
+      params: { id: wrongId },
+    });
+    expect(((await all.json()) as { scans: unknown[] }).scans).toHaveLength(4);
+    const bad = await call(patientScansRoute.GET, `/api/v1/patients/${wrongId}/scans?withdrawn=yes`, {
+      ...as("clinician"),
+      params: { id: wrongId },
+    });
+    expect(bad.status).toBe(400);
 
     const patients = await call(patientsRoute.GET, "/api/v1/patients?mrn=WD-WRONG", as("clinician"));
     expect(((await patients.json()) as { patients: { scanCount: number }[] }).patients[0]!.scanCount).toBe(3);

@@ -13,6 +13,7 @@ import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { regionOn } from "@/lib/drift/scale";
 import { withdrawnScans } from "@/lib/scans/withdraw";
+import { filmWhen } from "@/lib/timeline/film-time";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
@@ -40,6 +41,7 @@ function toView(timeline: PatientTimeline): TimelinePointView[] {
     return {
       scanId: s.scanId,
       date: s.acquiredAt.toISOString(),
+      timed: s.timed,
       value,
       lo: onExtent ? (extent?.lo ?? null) : null,
       hi: onExtent ? (extent?.hi ?? null) : null,
@@ -149,7 +151,10 @@ export default async function PatientPage({
         {points.length === 0 ? (
           <p className="empty">No scans yet for this patient.</p>
         ) : (
-          <ol className="scan-strip" aria-label="Scans in date order (left and right arrow keys step through them)">
+          <ol
+            className="scan-strip"
+            aria-label="Scans in order of acquisition (left and right arrow keys step through them)"
+          >
             {points.map((p) => (
               <li key={p.scanId}>
                 <Link
@@ -158,9 +163,9 @@ export default async function PatientPage({
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${p.date.slice(0, 10)}`} width={96} height={96} />
+                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${filmWhen(p)}`} width={96} height={96} />
                   <span>
-                    {p.date.slice(0, 10)}
+                    {filmWhen(p)}
                     {p.alert ? " ⚠" : ""}
                   </span>
                 </Link>
@@ -180,20 +185,20 @@ export default async function PatientPage({
       {selected && (
         <section aria-labelledby="selected-heading" className="panel">
           <div className="section-head">
-            <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
+            <h2 id="selected-heading">Scan of {filmWhen(selected)}</h2>
             <div className="no-print">
               <WithdrawScan
                 key={selected.scanId}
                 patientId={patient.id}
                 scanId={selected.scanId}
-                date={selected.date}
+                date={filmWhen(selected)}
               />
             </div>
           </div>
           <ScanComparison
             key={selected.scanId}
-            current={{ scanId: selected.scanId, date: selected.date }}
-            films={points.map((p) => ({ scanId: p.scanId, date: p.date }))}
+            current={{ scanId: selected.scanId, date: selected.date, timed: selected.timed }}
+            films={points.map((p) => ({ scanId: p.scanId, date: p.date, timed: p.timed }))}
             explains={timeline?.scale.id === "extent" ? "extent" : "index"}
           />
           {neighbours ? (

@@ -9,7 +9,16 @@ import { useFormAction } from "@/components/use-form-action";
 import { withdrawScanAction } from "@/lib/scans/actions";
 import { WITHDRAW_REASON_MAX } from "@/lib/scans/schemas";
 
-export function WithdrawScan({ patientId, scanId, date }: { patientId: string; scanId: string; date: string }) {
+export function WithdrawScan({
+  patientId,
+  scanId,
+  date,
+}: {
+  patientId: string;
+  scanId: string;
+  /** The film's day, with its time when recorded (two films of one day must not read alike). */
+  date: string;
+}) {
   const router = useRouter();
   const dialog = useRef<HTMLDialogElement>(null);
   const [isOpen, setOpen] = useState(false);
@@ -30,7 +39,7 @@ export function WithdrawScan({ patientId, scanId, date }: { patientId: string; s
       <dialog ref={dialog} className="confirm-dialog" aria-labelledby={titleId} onClose={() => setOpen(false)}>
         {isOpen && (
           <form className="stack" onSubmit={onSubmit} noValidate>
-            <h3 id={titleId}>Withdraw the scan of {date.slice(0, 10)}?</h3>
+            <h3 id={titleId}>Withdraw the scan of {date}?</h3>
             <p className="muted">
               Use this for a film uploaded to the wrong patient, or one that is not a chest radiograph. It leaves the
               timeline, the trend and the patient list at once and is listed under “Withdrawn films”; an admin can
