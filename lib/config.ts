@@ -37,6 +37,8 @@ export interface RadtrackConfig {
   pacsCreatePatients: boolean;
   /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
   pacsIssuer: string | undefined;
+  /** The care team (by name) that patients created from PACS files join; none when absent. */
+  pacsCareTeam: string | undefined;
 }
 
 export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
@@ -64,6 +66,8 @@ export interface DicomwebConfig {
   aeTitles: string[];
   /** When not empty: only instances whose InstitutionName is one of these (case-insensitive). */
   institutions: string[];
+  /** Store each assessed film's result back into this PACS as a DICOM SR (STOW-RS); off by default. */
+  sendResults: boolean;
 }
 
 function intFromEnv(name: string, fallback: number, env: Env): number {
@@ -149,6 +153,7 @@ export function dicomwebFromEnv(env: Env): DicomwebConfig | undefined {
     modalities: env.RADTRACK_DICOMWEB_MODALITIES,
     aeTitles: env.RADTRACK_DICOMWEB_AE_TITLES,
     institutions: env.RADTRACK_DICOMWEB_INSTITUTIONS,
+    sendResults: flagFromEnv("RADTRACK_DICOMWEB_SEND_RESULTS", false, env),
   });
 }
 
@@ -162,6 +167,7 @@ export function parseDicomwebSettings(raw: {
   modalities?: string;
   aeTitles?: string;
   institutions?: string;
+  sendResults?: boolean;
 }): DicomwebConfig {
   let url: URL;
   try {
@@ -201,6 +207,7 @@ export function parseDicomwebSettings(raw: {
     modalities: modalities.length ? modalities : allowed,
     aeTitles,
     institutions: list(raw.institutions),
+    sendResults: raw.sendResults ?? false,
   };
 }
 
@@ -229,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dicomweb: dicomwebFromEnv(env),
     pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
     pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,
+    pacsCareTeam: env.RADTRACK_PACS_CARE_TEAM?.trim() || undefined,
   };
 }
 

@@ -23,7 +23,7 @@ import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
 import { activeModel } from "@/lib/scans/active-model";
 import { ScanStore } from "@/lib/storage/scan-store";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";
 import { startOrthanc } from "@/tests/support/orthanc";
 import { createTestDatabase } from "@/tests/support/test-database";
@@ -108,7 +108,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const bulkPatients = await t.db.patient.findMany({ where: { mrn: { startsWith: "BULK-" } } });
-  for (const p of bulkPatients) await patientTimeline(t.db, p.id);
+  for (const p of bulkPatients) await refreshPatientDrift(t.db, p.id);
   const bulkSeconds = seconds(t0);
   await stopBulkWorker();
 
@@ -121,6 +121,7 @@ try {
     modalities: ["CR", "DX"],
     aeTitles: [],
     institutions: [],
+    sendResults: false,
   };
   const settings = { filters: cfg, createPatients: false, issuer: undefined };
   const store = ScanStore.forDataDir(dataDir);

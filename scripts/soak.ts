@@ -40,6 +40,7 @@ import { migrate } from "@/lib/db/migrate";
 import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { createToken } from "@/lib/tokens/service";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";
@@ -185,6 +186,8 @@ log(`data directory ${dataDir}`);
         );
         scanIds.push(result.scanId);
       }
+      // As the upload action does after storing films: the pages read the stored drift, they do not compute it.
+      await refreshPatientDrift(db, patient.id);
     }
     await db.$disconnect();
   } finally {
@@ -332,7 +335,7 @@ try {
   const page = await context.newPage();
   await signIn(page, clinician);
   cookie = (await context.cookies(base)).map((c) => `${c.name}=${c.value}`).join("; ");
-  // One unmeasured pass: the first timeline of each patient computes and stores its assessments.
+  // One unmeasured pass: the server's first render of each page (its caches and compiled code) is not counted.
   for (const patientId of patientIds) await fetch(`${base}/patients/${patientId}`, { headers: { cookie } });
 
   // ---- 3. load ---------------------------------------------------------------------------------------------------

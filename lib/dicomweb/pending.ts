@@ -5,7 +5,9 @@ import type { ActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
+import { config as appConfig, type RadtrackConfig } from "@/lib/config";
 import { UserFacingError } from "@/lib/errors";
+import { joinPacsCareTeam } from "./care-team";
 import { displayName, patientSex } from "./matching";
 import { receiveInstances, type ReceiveOutcome } from "./receive";
 import type { ConfirmPendingInput } from "./schemas";
@@ -59,6 +61,7 @@ async function patientFor(
   input: ConfirmPendingInput,
   held: { dicomPatientId: string; patientName: string; sex: string; birthYear: number | null },
   ctx: ActionContext,
+  careTeam: string | undefined,
 ) {
   if (input.choice === "existing") {
     const patient = await db.patient.findUnique({ where: { mrn: input.mrn }, select: { id: true } });
@@ -86,6 +89,7 @@ async function patientFor(
         patientId: patient.id,
         details: { via: "dicomweb" },
       });
+      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
       return patient.id;
     });
   } catch (error) {
@@ -100,10 +104,11 @@ export async function confirmPending(
   db: Db,
   input: ConfirmPendingInput,
   ctx: ActionContext,
+  cfg: RadtrackConfig = appConfig(),
 ): Promise<{ outcome: ReceiveOutcome["outcome"]; reason: string | null; alsoFiled: number }> {
   const held = await db.dicomwebPending.findUnique({ where: { id: input.id } });
   if (!held) throw new UserFacingError("This instance is no longer waiting (another admin may have decided).");
-  const patientId = await patientFor(db, input, held, ctx);
+  const patientId = await patientFor(db, input, held, ctx, cfg.pacsCareTeam);
   await db.dicomPatientLink.upsert({
     where: { issuer_dicomPatientId: { issuer: held.issuer, dicomPatientId: held.dicomPatientId } },
     create: {
@@ -115,7 +120,7 @@ export async function confirmPending(
     },
     update: { patientId, acceptedName: held.patientName, createdBy: ctx.actor.id },
   });
-  const settings = receiveSettings((await activeDicomweb(db)).config);
+  const settings = receiveSettings((await activeDicomweb(db, cfg)).config, cfg);
   const origin = { via: held.via === "stow" ? ("stow" as const) : ("poll" as const), remote: held.remote };
   const [outcome] = await receiveInstances(db, [Buffer.from(held.bytes)], origin, settings, ctx, {
     forcePatientId: new Map([[0, patientId]]),

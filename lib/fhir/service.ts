@@ -1,5 +1,5 @@
-// Reads what the FHIR views need: the patient, their scans in timeline order with the stored assessments (brought up
-// to date by the timeline first), the DICOM identity of films that came from a PACS, and the course.
+// Reads what the FHIR views need: the patient, their scans in timeline order with the stored assessments (what the
+// writers' refresh stored: a read computes nothing), the DICOM identity of films that came from a PACS, and the course.
 import type { Db } from "@/lib/db/client";
 import { patientTimeline } from "@/lib/timeline/timeline";
 import type { FhirCourseInput, FhirPatientInput, FhirScanInput } from "./resources";

@@ -22,7 +22,9 @@ export async function findNeighbours(
   if (!vector) return null;
   // Content, not ids: a patient's film may also have been imported into the reference library (same bytes).
   const ownSha = scan.patientId
-    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
+    ? (
+        await db.scan.findMany({ where: { patientId: scan.patientId, withdrawnAt: null }, select: { sha256: true } })
+      ).map((s) => s.sha256)
     : [];
   return nearestReferences(db, {
     modelId: model.id,

@@ -4,10 +4,11 @@ import { defineAction } from "@/lib/actions/define-action";
 import { serverAction } from "@/lib/actions/server-action";
 import { db } from "@/lib/db/client";
 import { requirePatientAccess } from "@/lib/patients/access";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { refreshAfterStore } from "@/lib/timeline/refresh";
 import { dayDate, timeText } from "./acquisition-date";
 import { ingestScan } from "./ingest";
-import { uploadScanInput } from "./schemas";
+import { scanIdInput, uploadScanInput, withdrawScanInput } from "./schemas";
+import { purgeScan, restoreScan, withdrawScan } from "./withdraw";
 
 export const uploadScanAction = serverAction(
   defineAction({
@@ -31,9 +32,7 @@ export const uploadScanAction = serverAction(
         ctx,
       );
       // The patient list's severity, trend and alert columns include the new scan at once.
-      await patientTimeline(db(), input.patientId).catch((error: unknown) => {
-        console.error("drift refresh after upload failed:", (error as Error).name);
-      });
+      await refreshAfterStore(db(), input.patientId, "upload");
       return {
         scanId: result.scanId,
         acquiredAt: result.acquiredAt.toISOString(),
@@ -46,5 +45,34 @@ export const uploadScanAction = serverAction(
     // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the
     // form sits on once more inside the action's answer (auditing patient.viewed and neighbours.viewed a second
     // time) before the form goes to the new scan's page.
+  }),
+);
+
+// Withdraw, restore and purge (lib/scans/withdraw.ts). No revalidation, as for uploads: the patient page is rendered
+// per request and the client refreshes it after a success.
+export const withdrawScanAction = serverAction(
+  defineAction({
+    name: "scans.withdraw",
+    roles: ["admin", "clinician"],
+    input: withdrawScanInput,
+    handler: (input, ctx) => withdrawScan(db(), input, ctx),
+  }),
+);
+
+export const restoreScanAction = serverAction(
+  defineAction({
+    name: "scans.restore",
+    roles: ["admin"],
+    input: scanIdInput,
+    handler: (input, ctx) => restoreScan(db(), input, ctx),
+  }),
+);
+
+export const purgeScanAction = serverAction(
+  defineAction({
+    name: "scans.purge",
+    roles: ["admin"],
+    input: scanIdInput,
+    handler: (input, ctx) => purgeScan(db(), input, ctx),
   }),
 );

@@ -14,6 +14,15 @@ export interface ActiveModel {
 const KEY = Symbol.for("radtrack.scans.activeModel");
 type Holder = typeof globalThis & { [KEY]?: Promise<ActiveModel> };
 
+/**
+ * The model this process reads for, without registering it: no writes and no index builds, so a read (a page, a GET)
+ * stays safe on a read replica. Writers register it through activeModel before storing anything of it.
+ */
+export async function modelInUse(): Promise<ActiveModel> {
+  const model = await embeddingModel();
+  return { id: model.id, dims: model.dims, heads: model.card.heads };
+}
+
 export function activeModel(db: Db): Promise<ActiveModel> {
   const holder = globalThis as Holder;
   holder[KEY] ??= (async () => {

@@ -5,7 +5,7 @@
 import type PgBoss from "pg-boss";
 import { db as defaultDb, type Db } from "@/lib/db/client";
 import { queueFor } from "@/lib/jobs/boss";
-import { refreshStaleSummaries } from "./timeline";
+import { refreshStaleSummaries } from "./refresh";
 
 export const DRIFT_QUEUE = "radtrack-drift-refresh";
 
@@ -25,8 +25,8 @@ export function driftQueue(url?: string): Promise<PgBoss> {
 }
 
 /**
- * Asks for a refresh. Never throws: the request is an optimisation (the patient list and the timeline recompute
- * stale values when they are read), so a queue that cannot be reached only logs. True when a run was queued, false
+ * Asks for a refresh. Never throws: a queue that cannot be reached only logs (the pages show stale values as
+ * "updating", and the worker's run at the next start catches up). True when a run was queued, false
  * when one was already waiting or the queue is unavailable.
  */
 export async function requestDriftRefresh(reason: string, options: { url?: string } = {}): Promise<boolean> {

@@ -12,3 +12,8 @@ export async function libraryStamp(db: Db): Promise<string> {
   const row = rows[0];
   return `${Number(row?.n ?? 0)}:${row?.latest?.getTime() ?? 0}:${row?.checksum ?? "-"}`;
 }
+
+/** True for the stamp of an empty library (no reference scan to assess against). */
+export function libraryIsEmpty(stamp: string): boolean {
+  return stamp.startsWith("0:");
+}

@@ -18,7 +18,7 @@ import type { ActiveModel } from "@/lib/scans/active-model";
 import { ingestScan } from "@/lib/scans/ingest";
 import { requestDriftRefresh, startDriftWorker, stopDriftWorker } from "@/lib/timeline/drift-queue";
 import { libraryStamp } from "@/lib/timeline/library-stamp";
-import { countStaleSummaries } from "@/lib/timeline/timeline";
+import { countStaleSummaries } from "@/lib/timeline/staleness";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -14,6 +14,7 @@ import { FixtureDir } from "@/lib/image/test-support/dcmtk";
 import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable } from "@/lib/reference/test-support/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
+import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { createToken } from "@/lib/tokens/service";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 import * as everythingRoute from "@/app/api/v1/fhir/Patient/[id]/$everything/route";
@@ -114,6 +115,8 @@ describe("FHIR R4 API", () => {
       },
       { actor: null, ip: null },
     );
+    // The upload action refreshes the patient's drift after storing a film; reads compute nothing.
+    await refreshPatientDrift(t.db, patientId);
   });
 
   afterAll(async () => {

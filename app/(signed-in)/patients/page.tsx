@@ -4,7 +4,7 @@ import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { PATIENT_SORTS, recordPatientSearch, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
-import { refreshStaleSummaries } from "@/lib/timeline/timeline";
+import { staleAmong } from "@/lib/timeline/staleness";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
 import { loadConfig } from "@/lib/config";
@@ -32,8 +32,6 @@ const SORT_LABEL: Record<(typeof PATIENT_SORTS)[number], string> = {
 export default async function PatientsPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
   const actor = await requirePageActor();
   const params = paramsSchema.parse(await searchParams);
-  // A reference import or a model switch leaves summaries stale; bring a bounded number up to date per visit.
-  await refreshStaleSummaries(db(), { limit: 50 }).catch(() => 0);
   const result = await searchPatients(
     db(),
     {
@@ -45,6 +43,12 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
     },
     actor,
   );
+  // The page only reads: summaries left stale by an import, a model switch or a bulk job are marked "updating" while
+  // the drift queue recomputes them (lib/timeline/refresh.ts), never recomputed here.
+  const updating = await staleAmong(
+    db(),
+    result.patients.filter((p) => p._count.scans > 0).map((p) => p.id),
+  ).catch(() => new Set<string>());
   await recordPatientSearch(
     db(),
     { actor, ip: await requestIp() },
@@ -149,7 +153,15 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
                 >
                   {trendArrow(p.summary?.slopePerWeek ?? null, p.summary?.latestExtent == null ? 1 : 8)}
                 </td>
-                <td className={p.summary ? `status-${p.summary.status}` : undefined}>{p.summary?.status ?? "—"}</td>
+                <td className={p.summary ? `status-${p.summary.status}` : undefined}>
+                  {p.summary?.status ?? "—"}
+                  {updating.has(p.id) && (
+                    <span className="updating" title="Being recomputed for the current model and reference library">
+                      {" "}
+                      (updating)
+                    </span>
+                  )}
+                </td>
                 <td>{p.summary?.lastScanAt ? p.summary.lastScanAt.toISOString().slice(0, 10) : "—"}</td>
                 <td>{p._count.scans}</td>
                 <td>

@@ -10,14 +10,14 @@ import { scansMissingEmbedding } from "@/lib/scans/reembed";
 import { readSeedProgress } from "@/lib/reference/seed-progress";
 import { orphanSweepState } from "@/lib/storage/orphan-sweep";
 import { driftWorkerState, pendingDriftRefreshes } from "@/lib/timeline/drift-queue";
-import { countStaleSummaries } from "@/lib/timeline/timeline";
+import { countStaleSummaries } from "@/lib/timeline/staleness";
 import { PacsStatusPanel } from "./pacs-status";
 
 export const metadata: Metadata = { title: "System status" };
 
 export default async function StatusPage() {
   await requirePageActor(["admin"]);
-  const [status, byClass, models, patients, scans, staleDrift, pendingDrift, seed] = await Promise.all([
+  const [status, byClass, models, patients, scans, withdrawn, staleDrift, pendingDrift, seed] = await Promise.all([
     embeddingStatus(),
     db().referenceLabel.groupBy({ by: ["class"], _count: { _all: true } }),
     db().model.findMany({
@@ -25,7 +25,8 @@ export default async function StatusPage() {
       select: { id: true, dims: true, sha256: true, createdAt: true },
     }),
     db().patient.count(),
-    db().scan.count({ where: { patientId: { not: null } } }),
+    db().scan.count({ where: { patientId: { not: null }, withdrawnAt: null } }),
+    db().scan.count({ where: { patientId: { not: null }, withdrawnAt: { not: null } } }),
     countStaleSummaries(db()).catch(() => null),
     pendingDriftRefreshes(),
     readSeedProgress(loadConfig().dataDir),
@@ -85,6 +86,7 @@ export default async function StatusPage() {
           <dt>Patients / patient scans</dt>
           <dd>
             {patients} / {scans}
+            {withdrawn > 0 ? ` (and ${withdrawn} withdrawn, awaiting restore or purge)` : ""}
           </dd>
         </dl>
         <dl className="facts" aria-label="First-start preparation">
