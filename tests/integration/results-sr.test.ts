@@ -25,6 +25,7 @@ import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable } from "@/lib/reference/test-support/corpus-subset";
 import { queueResultSends, resultsQueue, startResultsWorker, stopResultsWorker } from "@/lib/results/queue";
 import { sendResult, type SendOutcome } from "@/lib/results/send";
+import { resultsStatus } from "@/lib/results/status";
 import { COMPREHENSIVE_SR, DECISION_SUPPORT } from "@/lib/results/sr";
 import { dcmtkCheck, readSr } from "@/tests/support/sr-check";
 import { ingestScan } from "@/lib/scans/ingest";
@@ -288,6 +289,13 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
       reason: "the film did not come from the PACS",
     });
 
+    // The status page's summary, from the audit trail.
+    const before = await resultsStatus(t.db);
+    expect(before).toMatchObject({ on: true, sent: await t.db.auditEvent.count({ where: { action: "result.sent" } }) });
+    expect(before.sent).toBeGreaterThanOrEqual(3);
+    expect(before.failedAttempts).toBeGreaterThanOrEqual(1);
+    expect(before.lastFailure?.error).toMatch(/cannot reach/);
+
     // A withdrawn film's result is never sent, even from a job queued before the withdrawal.
     const pushed = await t.db.dicomwebInstance.findFirstOrThrow({ where: { via: "stow", outcome: "ingested" } });
     await withdrawScan(t.db, { scanId: pushed.scanId!, reason: "filed under the wrong patient" }, admin);
@@ -297,5 +305,6 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     const anyPolled = await t.db.dicomwebInstance.findFirstOrThrow({ where: { outcome: "ingested" } });
     expect(await sendResult(t.db, anyPolled.scanId!)).toEqual({ kind: "off" });
     expect(await queueResultSends(t.db, [anyPolled.scanId!])).toBe(0);
+    expect((await resultsStatus(t.db)).on).toBe(false);
   });
 });
