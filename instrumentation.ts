@@ -15,6 +15,7 @@ export async function register() {
   const { startOrphanSweeper } = await import("./lib/storage/orphan-sweep");
   const { startDicomwebWorker } = await import("./lib/dicomweb/worker");
   const { startResultsWorker } = await import("./lib/results/queue");
+  const { startConfiguredDimseReceiver } = await import("./lib/dimse/service");
   const { scanStore } = await import("./lib/storage");
   const { db } = await import("./lib/db/client");
   startOrphanSweeper(db, scanStore());
@@ -28,4 +29,9 @@ export async function register() {
       },
     );
   void start();
+  // The C-STORE receiver, when RADTRACK_DIMSE_PORT is set: a port that cannot be opened is logged, not fatal.
+  startConfiguredDimseReceiver().then(
+    (receiver) => receiver && console.log("[radtrack] DICOM C-STORE receiver listening"),
+    (error: unknown) => console.error(`[radtrack] ${(error as Error).message}`),
+  );
 }

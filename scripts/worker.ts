@@ -10,6 +10,7 @@ import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { startDicomwebWorker, stopDicomwebWorker } from "@/lib/dicomweb/worker";
 import { startResultsWorker, stopResultsWorker } from "@/lib/results/queue";
+import { startConfiguredDimseReceiver, stopDimseReceiver } from "@/lib/dimse/service";
 import { embeddingStatus } from "@/lib/embedding";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { secureDataDir } from "@/lib/runtime/data-dir";
@@ -46,6 +47,7 @@ try {
   if (status.state === "ready") log(`embedding on ${status.provider} (${status.threads} threads)`);
   await Promise.all([startBulkWorker(), startDriftWorker(), startDicomwebWorker(), startResultsWorker()]);
   stopReembed = await startReembedWorker(db(), { log });
+  if (await startConfiguredDimseReceiver({ cfg })) log(`DICOM C-STORE receiver on port ${cfg.dimse!.port}`);
   startOrphanSweeper(db, scanStore());
   if (missing > 0) await requestReembedding(modelId);
 } catch (error) {
@@ -63,6 +65,7 @@ async function shutdown() {
     stopDriftWorker(),
     stopDicomwebWorker(),
     stopResultsWorker(),
+    stopDimseReceiver(),
     stopReembed(),
   ]);
   await stopJobQueue().catch(() => {});

@@ -9,7 +9,7 @@ import { config as appConfig, type RadtrackConfig } from "@/lib/config";
 import { UserFacingError } from "@/lib/errors";
 import { insertPatientFromFile } from "./care-team";
 import { displayName } from "./matching";
-import { receiveInstances, type ReceiveOutcome } from "./receive";
+import { receiveInstances, type ReceiveOrigin, type ReceiveOutcome } from "./receive";
 import type { ConfirmPendingInput } from "./schemas";
 import { activeDicomweb, receiveSettings } from "./settings";
 
@@ -55,6 +55,8 @@ export async function listPending(db: Db, limit = 200): Promise<PendingView[]> {
     createdAt: r.createdAt.toISOString(),
   }));
 }
+
+const viaOf = (via: string): ReceiveOrigin["via"] => (via === "stow" || via === "dimse" ? via : "poll");
 
 async function patientFor(
   db: Db,
@@ -110,7 +112,7 @@ export async function confirmPending(
     update: { patientId, acceptedName: held.patientName, createdBy: ctx.actor.id },
   });
   const settings = receiveSettings((await activeDicomweb(db, cfg)).config, cfg);
-  const origin = { via: held.via === "stow" ? ("stow" as const) : ("poll" as const), remote: held.remote };
+  const origin = { via: viaOf(held.via), remote: held.remote };
   const [outcome] = await receiveInstances(db, [Buffer.from(held.bytes)], origin, settings, ctx, {
     forcePatientId: new Map([[0, patientId]]),
     reprocessPending: true,
@@ -133,7 +135,7 @@ export async function confirmPending(
     const [o] = await receiveInstances(
       db,
       [Buffer.from(other.bytes)],
-      { via: other.via === "stow" ? "stow" : "poll", remote: other.remote },
+      { via: viaOf(other.via), remote: other.remote },
       settings,
       ctx,
       { reprocessPending: true },

@@ -19,7 +19,8 @@ import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header
 import { matchPatient, type MatchSettings } from "./matching";
 
 export interface ReceiveOrigin {
-  via: "poll" | "stow";
+  /** Polled over DICOMweb, pushed with STOW-RS, or sent with C-STORE (lib/dimse). */
+  via: "poll" | "stow" | "dimse";
   /** The PACS's base URL, or the pushing client's address. */
   remote: string;
 }
@@ -215,7 +216,8 @@ export async function receiveInstances(
   }
 
   if (toIngest.length > 0) {
-    const inputs: IngestInput[] = toIngest.map((t) => ({ patientId: t.patientId, bytes: t.bytes, origin: "dicomweb" }));
+    const scanOrigin = origin.via === "dimse" ? "dimse" : "dicomweb";
+    const inputs: IngestInput[] = toIngest.map((t) => ({ patientId: t.patientId, bytes: t.bytes, origin: scanOrigin }));
     const results = await ingestScans(db, inputs, ctx, {
       store: options.store,
       auditDetails: { via: origin.via, remote: origin.remote },

@@ -117,6 +117,16 @@ test("films of one day come back in acquisition order with their times; the earl
   await expect(rows.locator("th")).toHaveText(expected);
   await expect(page.locator(".scan-strip li span")).toHaveText(expected);
 
+  // The CSV export: the same order, the time in its own column (empty where none was recorded).
+  const csvUrl = page.url().replace(/\/patients\/([^/?]+).*/, "/api/patients/$1/timeline.csv");
+  const csv = (await (await page.request.get(csvUrl)).text()).trim().split(/\r\n/);
+  expect(csv[0]!.split(",").slice(0, 2)).toEqual(["acquired_at", "acquired_time"]);
+  expect(csv.slice(1).map((l) => l.split(",").slice(0, 2))).toEqual([
+    [days.first, ""],
+    [days.same, "08:15:00"],
+    [days.same, "14:30:00"],
+  ]);
+
   // The chart draws the three films left to right in that order, the two of one day apart by their 6 h 15 min.
   const canvas = page.locator(".chart-box canvas");
   await expect(canvas).toHaveAttribute("data-geometry", /markers/);

@@ -1,9 +1,9 @@
 // Results back to the PACS against a real Orthanc (Debian's orthanc + orthanc-dicomweb, on loopback ports): a film
 // sent with storescu is polled, assessed against a real reference library, and its result goes back through the
 // queue as a DICOM SR over STOW-RS. The SR is found again with QIDO-RS, retrieved with WADO-RS, passes DCMTK's
-// dsrdump and dcmdump, and carries the values of the scan's FHIR Observation; a resend names the same instance; a PACS
-// that is down delays the SR (audited failures, back-off) without delaying the film; with the setting off nothing
-// is sent.
+// dsrdump and dcmdump and dicom3tools' dciodvfy, and carries the values of the scan's FHIR Observation; a resend
+// names the same instance; a PACS that is down delays the SR (audited failures, back-off) without delaying the
+// film; with the setting off nothing is sent.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,6 +25,7 @@ import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable } from "@/tests/support/reference/corpus-subset";
 import { queueResultSends, resultsQueue, startResultsWorker, stopResultsWorker } from "@/lib/results/queue";
 import { sendResult, type SendOutcome } from "@/lib/results/send";
+import { resultsStatus } from "@/lib/results/status";
 import { COMPREHENSIVE_SR, DECISION_SUPPORT } from "@/lib/results/sr";
 import { dcmtkCheck, readSr } from "@/tests/support/sr-check";
 import { ingestScan } from "@/lib/scans/ingest";
@@ -55,6 +56,8 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
       BodyPartExamined: "CHEST",
       ViewPosition: "PA",
       StudyDate: "20261202",
+      StudyTime: "101500",
+      StudyID: "R1",
       AccessionNumber: "ACC-R1",
       ...keys,
     });
@@ -214,13 +217,13 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     const observation = observationResource(patientId, scan, { base: "http://radtrack.test" })!;
     const a = scan.assessment!;
     expect(sr.nums.get("neighbour-index")?.value).toBe(Number(a.index.toFixed(4)));
-    expect(sr.nums.get("neighbours-healthy")?.value).toBe(a.mix.healthy);
-    expect(sr.nums.get("neighbours-infected")?.value).toBe(a.mix.infected);
-    expect(sr.nums.get("neighbours-severe")?.value).toBe(a.mix.severe);
+    expect(sr.nums.get("nbrs-healthy")?.value).toBe(a.mix.healthy);
+    expect(sr.nums.get("nbrs-infected")?.value).toBe(a.mix.infected);
+    expect(sr.nums.get("nbrs-severe")?.value).toBe(a.mix.severe);
     expect(a.mix.healthy + a.mix.infected + a.mix.severe).toBe(36);
     expect(sr.codes.get("region")).toBe(`region-${a.region}`);
     expect(sr.texts.get("111001")).toBe(scan.model!.id);
-    expect(sr.texts.get("reference-library-state")).toBe(a.libraryStamp);
+    expect(sr.texts.get("library-state")).toBe(a.libraryStamp);
     if (scan.extent) {
       expect(observation.valueQuantity?.value).toBe(sr.nums.get("extent")?.value);
       expect(sr.nums.get("extent-lo")?.value).toBe(Number(scan.extent.lo.toFixed(4)));
@@ -288,6 +291,13 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
       reason: "the film did not come from the PACS",
     });
 
+    // The status page's summary, from the audit trail.
+    const before = await resultsStatus(t.db);
+    expect(before).toMatchObject({ on: true, sent: await t.db.auditEvent.count({ where: { action: "result.sent" } }) });
+    expect(before.sent).toBeGreaterThanOrEqual(3);
+    expect(before.failedAttempts).toBeGreaterThanOrEqual(1);
+    expect(before.lastFailure?.error).toMatch(/cannot reach/);
+
     // A withdrawn film's result is never sent, even from a job queued before the withdrawal.
     const pushed = await t.db.dicomwebInstance.findFirstOrThrow({ where: { via: "stow", outcome: "ingested" } });
     await withdrawScan(t.db, { scanId: pushed.scanId!, reason: "filed under the wrong patient" }, admin);
@@ -297,5 +307,6 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     const anyPolled = await t.db.dicomwebInstance.findFirstOrThrow({ where: { outcome: "ingested" } });
     expect(await sendResult(t.db, anyPolled.scanId!)).toEqual({ kind: "off" });
     expect(await queueResultSends(t.db, [anyPolled.scanId!])).toBe(0);
+    expect((await resultsStatus(t.db)).on).toBe(false);
   });
 });
