@@ -130,6 +130,17 @@ function orderFor(sort: PatientSort | undefined) {
   }
 }
 
+/** What every list of patients shows of each (the page and the scripts' lookup), beside its own summary columns. */
+const LIST_ROW = {
+  id: true,
+  mrn: true,
+  name: true,
+  sex: true,
+  birthYear: true,
+  updatedAt: true,
+  _count: { select: { scans: { where: { withdrawnAt: null } } } },
+} satisfies Prisma.PatientSelect;
+
 export async function searchPatients(db: Db, search: PatientSearch, viewer: Actor) {
   const q = search.q?.trim() ?? "";
   const pageSize = Math.min(Math.max(search.pageSize ?? 25, 1), 100);
@@ -161,13 +172,7 @@ export async function searchPatients(db: Db, search: PatientSearch, viewer: Acto
       skip: (page - 1) * pageSize,
       take: pageSize,
       select: {
-        id: true,
-        mrn: true,
-        name: true,
-        sex: true,
-        birthYear: true,
-        updatedAt: true,
-        _count: { select: { scans: { where: { withdrawnAt: null } } } },
+        ...LIST_ROW,
         summary: {
           select: {
             latestIndex: true,
@@ -218,13 +223,7 @@ export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Acto
     orderBy: { mrn: "asc" },
     take: lookup.limit + 1,
     select: {
-      id: true,
-      mrn: true,
-      name: true,
-      sex: true,
-      birthYear: true,
-      updatedAt: true,
-      _count: { select: { scans: { where: { withdrawnAt: null } } } },
+      ...LIST_ROW,
       summary: { select: { latestIndex: true, latestExtent: true, status: true, alertCount: true, lastScanAt: true } },
     },
   });
