@@ -8,7 +8,12 @@
 //      time of each step per film (one film at a time, so each step's time is its own: validate, decode pixels,
 //      model input, embed, renditions, the 2048 px rendition, hash, store, record);
 //   3. serial: corpus films one at a time through the patient path as a bulk job runs them (no 2048 px rendition),
-//      films/s and the busy time of each step per film.
+//      films/s and the busy time of each step per film;
+//   4. the image work of one 2000 px upload, interleaved in this process so that other processes' load falls on both
+//      alike: decoded once for the preview, thumbnail and 2048 px rendition (the pipeline now), against decoded
+//      again for the 2048 px rendition (ingestScan before issue 12), CPU and wall ms; and the same two recipes end to
+//      end: ingestScan as it is, against ingestScans without the large rendition followed by ensureFullRendition
+//      from the stored original (what ingestScan did before).
 // Runs on DATABASE_URL (a throw-away database is created there) or an in-memory PGlite. Writes
 // bench/results/ingest.json (PGlite) or bench/results/ingest-postgres.json, so both databases' runs are kept
 // (--name: another file under bench/results, e.g. a before/after pair).
@@ -23,11 +28,14 @@ import sharp from "sharp";
 import { NEIGHBOUR_K } from "@/lib/domain";
 import { decodeGrey } from "@/lib/embedding/dev-corpus";
 import { embedImages, embeddingStatus } from "@/lib/embedding";
+import { decodeScan, makeFullRendition, makePreview, makeThumbnail } from "@/lib/image";
 import { neighboursOfScan } from "@/lib/neighbours";
 import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { activeModel } from "@/lib/scans/active-model";
+import { ensureFullRendition } from "@/lib/scans/full-rendition";
 import { ingestScan, ingestScans } from "@/lib/scans/ingest";
+import { scanStore } from "@/lib/storage";
 import type { StepTimings } from "@/lib/scans/pipeline";
 import { createTestDatabase } from "@/tests/support/test-database";
 import { resultHeader, writeResult } from "./bench-results";
@@ -67,6 +75,15 @@ const STEP_ORDER = [
   "record",
   "full rendition",
 ];
+/**
+ * CPU ms (user + system, every thread of this process: libvips, onnxruntime, PGlite) per film since `since`: what a
+ * film costs the cores, far less bent by other processes' load than wall time.
+ */
+const cpuMsPerFilm = (since: NodeJS.CpuUsage, films: number) => {
+  const used = process.cpuUsage(since);
+  return Number(((used.user + used.system) / 1000 / films).toFixed(1));
+};
+
 const perFilm = (timings: StepTimings, films: number) =>
   Object.fromEntries(
     Object.entries(timings)
@@ -110,9 +127,11 @@ try {
 
   const subset = await makeCorpusSubset(table, { ids: bulkIds });
   const timings: Record<string, number> = {};
+  const bCpu = process.cpuUsage();
   const b0 = performance.now();
   const summary = await importReferenceLibrary(t.db, subset.dir, { model, timings, pipelineDepth });
   const bulkSeconds = (performance.now() - b0) / 1000;
+  const bulkCpu = cpuMsPerFilm(bCpu, summary.imported);
   await subset.remove();
   const bulkRate = summary.imported / bulkSeconds;
   const embedAfter = await embedRate();
@@ -131,7 +150,9 @@ try {
   // One warm-up upload (first-use costs: sharp pipelines, prepared statements) is not counted.
   const latencies: number[] = [];
   const uploadTimings: StepTimings = {};
+  let uCpu = process.cpuUsage();
   for (const [i, bytes] of big.entries()) {
+    if (i === 1) uCpu = process.cpuUsage();
     const s0 = performance.now();
     const scan = await ingestScan(
       t.db,
@@ -145,10 +166,12 @@ try {
       throw new Error(`expected ${NEIGHBOUR_K} neighbours, got ${result.neighbours.length}`);
     if (i > 0) latencies.push(performance.now() - s0);
   }
+  const uploadCpu = cpuMsPerFilm(uCpu, latencies.length);
 
   // Corpus films one at a time through the patient path, as a bulk job takes them (no 2048 px rendition).
   const serialBytes = await Promise.all(serialIds.map((id) => readFile(path.join(realCorpusDir(), `${id}.jpg`))));
   const serialTimings: StepTimings = {};
+  const rCpu = process.cpuUsage();
   const r0 = performance.now();
   for (const bytes of serialBytes) {
     const [outcome] = await ingestScans(t.db, [{ patientId: patient.id, bytes, origin: "bulk" }], ctx, {
@@ -158,6 +181,68 @@ try {
     if (!outcome!.ok) throw outcome!.error;
   }
   const serialSeconds = (performance.now() - r0) / 1000;
+  const serialCpu = cpuMsPerFilm(rCpu, serialN);
+
+  // The image work of one upload, both recipes interleaved (same bytes as the pipeline's: renditions.test.ts).
+  const decodedOnce = async (bytes: Buffer) => {
+    const d = await decodeScan(bytes);
+    await Promise.all([makePreview(d), makeThumbnail(d), makeFullRendition(d)]);
+  };
+  const decodedTwice = async (bytes: Buffer) => {
+    const d = await decodeScan(bytes);
+    await Promise.all([makePreview(d), makeThumbnail(d)]);
+    await makeFullRendition(await decodeScan(bytes));
+  };
+  const imageWork = { decodedOnce: { cpuMs: 0, wallMs: 0 }, decodedTwice: { cpuMs: 0, wallMs: 0 } };
+  const ROUNDS = 4;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, recipe] of [
+      ["decodedTwice", decodedTwice],
+      ["decodedOnce", decodedOnce],
+    ] as const) {
+      const c = process.cpuUsage();
+      const w = performance.now();
+      for (const bytes of big) await recipe(bytes);
+      const used = process.cpuUsage(c);
+      imageWork[name].cpuMs += (used.user + used.system) / 1000 / (ROUNDS * big.length);
+      imageWork[name].wallMs += (performance.now() - w) / (ROUNDS * big.length);
+    }
+  }
+  // End to end, interleaved, each upload a film never stored, for a patient of its own.
+  const store = scanStore();
+  const other = await t.db.patient.create({ data: { mrn: "BENCH-2", name: "Bench two", sex: "unknown" } });
+  const endToEnd = { decodedOnce: { cpuMs: 0, wallMs: 0 }, decodedTwice: { cpuMs: 0, wallMs: 0 } };
+  // Films never stored before (content addressing would find stage 2's files, 2048 px rendition included).
+  const fresh = await Promise.all(
+    [...big.map((b) => sharp(b).flop()), ...big.map((b) => sharp(b).flip())].map((p) =>
+      p.jpeg({ quality: 90 }).toBuffer(),
+    ),
+  );
+  let next = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of ["decodedTwice", "decodedOnce"] as const) {
+      const c = process.cpuUsage();
+      const w = performance.now();
+      for (let j = 0; j < 3; j++) {
+        const bytes = fresh[next++]!;
+        const input = { patientId: other.id, bytes, origin: "upload" as const };
+        if (name === "decodedOnce") {
+          await ingestScan(t.db, input, ctx, store);
+        } else {
+          const [o] = await ingestScans(t.db, [input], ctx, { store, decodeConcurrency: 1 });
+          if (!o!.ok) throw o!.error;
+          await ensureFullRendition(store, store.keyFor(o!.sha256));
+        }
+      }
+      const used = process.cpuUsage(c);
+      endToEnd[name].cpuMs += (used.user + used.system) / 1000 / (ROUNDS * 3);
+      endToEnd[name].wallMs += (performance.now() - w) / (ROUNDS * 3);
+    }
+  }
+  for (const r of [...Object.values(imageWork), ...Object.values(endToEnd)]) {
+    r.cpuMs = Number(r.cpuMs.toFixed(1));
+    r.wallMs = Number(r.wallMs.toFixed(1));
+  }
 
   const status = await embeddingStatus();
   const out = {
@@ -170,6 +255,7 @@ try {
       films: summary.imported,
       seconds: Number(bulkSeconds.toFixed(1)),
       scansPerSec: Number(bulkRate.toFixed(1)),
+      cpuMsPerFilm: bulkCpu,
       embedOnlyPerSec: Number(embedOnly.toFixed(1)),
       embedOnlyBeforeAfter: [Number(embedBefore.toFixed(1)), Number(embedAfter.toFixed(1))],
       ratio: Number((bulkRate / embedOnly).toFixed(2)),
@@ -185,6 +271,7 @@ try {
       uploads: latencies.length,
       p50Ms: Math.round(percentile(latencies, 50)),
       p95Ms: Math.round(percentile(latencies, 95)),
+      cpuMsPerFilm: uploadCpu,
       target: "p95 < 400 ms",
       busyMsPerFilm: perFilm(uploadTimings, latencies.length),
     },
@@ -192,7 +279,18 @@ try {
       image: "corpus JPEGs (about 512 px), one at a time through the patient path (origin bulk)",
       films: serialN,
       filmsPerSec: Number((serialN / serialSeconds).toFixed(1)),
+      cpuMsPerFilm: serialCpu,
       busyMsPerFilm: perFilm(serialTimings, serialN),
+    },
+    imageWorkPerUpload: {
+      image: "2000 x 2000 JPEG (q90): decode, preview, thumbnail, 2048 px rendition",
+      films: ROUNDS * big.length,
+      ...imageWork,
+    },
+    uploadEndToEnd: {
+      image: "2000 x 2000 JPEG (q90), ingest up to the 2048 px rendition stored (no neighbours)",
+      films: ROUNDS * 3,
+      ...endToEnd,
     },
     loadAverage1m: { start: loadAtStart, end: Number(os.loadavg()[0]!.toFixed(2)) },
   };
@@ -203,6 +301,18 @@ try {
     { measure: "upload→neighbours p50 ms", value: out.singleUpload.p50Ms },
     { measure: "upload→neighbours p95 ms", value: out.singleUpload.p95Ms },
     { measure: "serial corpus films/s", value: out.serial.filmsPerSec },
+    {
+      measure: "image work per upload, CPU ms: decoded twice / once",
+      value: `${imageWork.decodedTwice.cpuMs} / ${imageWork.decodedOnce.cpuMs}`,
+    },
+    {
+      measure: "upload end to end, CPU / wall ms: decoded twice → once",
+      value: `${endToEnd.decodedTwice.cpuMs} / ${endToEnd.decodedTwice.wallMs} → ${endToEnd.decodedOnce.cpuMs} / ${endToEnd.decodedOnce.wallMs}`,
+    },
+    {
+      measure: "CPU ms per film: import / upload / serial",
+      value: `${out.bulk.cpuMsPerFilm} / ${out.singleUpload.cpuMsPerFilm} / ${out.serial.cpuMsPerFilm}`,
+    },
     { measure: "load average 1m (start / end)", value: `${out.loadAverage1m.start} / ${out.loadAverage1m.end}` },
   ]);
   console.log("busy ms per film by step:");
