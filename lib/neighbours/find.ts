@@ -11,19 +11,29 @@ export interface ScanRef {
   sha256: string;
 }
 
-/** null when the scan has no vector of this model yet (it must be re-embedded first). */
+/**
+ * The content hashes a scan's neighbours must not have: its own and its patient's other films (content, not ids: a
+ * patient's film may also have been imported into the reference library, same bytes).
+ */
+export async function ownFilmHashes(db: Db, scan: ScanRef): Promise<string[]> {
+  const own = scan.patientId
+    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
+    : [];
+  return [...new Set([scan.sha256, ...own])];
+}
+
+/**
+ * null when the scan has no vector of this model yet (it must be re-embedded first). A caller that already read the
+ * vector or the own films' hashes passes them.
+ */
 export async function findNeighbours(
   db: Db,
   scan: ScanRef,
   model: ActiveModel,
-  options: { k: number; classes?: ReferenceClass[] },
+  options: { k: number; classes?: ReferenceClass[]; vector?: Float32Array; ownSha256?: string[] },
 ): Promise<NeighbourRow[] | null> {
-  const vector = await embeddingOf(db, scan.id, model.id);
+  const vector = options.vector ?? (await embeddingOf(db, scan.id, model.id));
   if (!vector) return null;
-  // Content, not ids: a patient's film may also have been imported into the reference library (same bytes).
-  const ownSha = scan.patientId
-    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
-    : [];
   return nearestReferences(db, {
     modelId: model.id,
     dims: model.dims,
@@ -31,6 +41,6 @@ export async function findNeighbours(
     k: options.k,
     classes: options.classes,
     excludeScanIds: [scan.id],
-    excludeSha256: [...new Set([scan.sha256, ...ownSha])],
+    excludeSha256: options.ownSha256 ?? (await ownFilmHashes(db, scan)),
   });
 }
