@@ -10,6 +10,7 @@ const nextConfig = {
     "dicom-parser",
     "dcmjs-codecs",
     "pg-boss",
+    "dcmjs-dimse",
   ],
   poweredByHeader: false,
   // `npm test` type-checks the whole project (tsc --noEmit); repeating it inside every build costs a minute on 2 cores.

@@ -85,7 +85,10 @@ describe("patient scoping", () => {
 describe("PACS (DICOMweb) configuration", () => {
   it("is off without RADTRACK_DICOMWEB_URL; with it, CR and DX every 60 s unless told otherwise", () => {
     expect(dicomwebFromEnv({})).toBeUndefined();
-    expect(loadConfig({ NODE_ENV: "test" }, "/srv").pacsCreatePatients).toBe(false);
+    expect(loadConfig({ NODE_ENV: "test" }, "/srv")).toMatchObject({
+      pacsCreatePatients: false,
+      pacsCareTeam: undefined,
+    });
     expect(dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: "http://orthanc:8042/dicom-web/" })).toEqual({
       url: "http://orthanc:8042/dicom-web",
       auth: { kind: "none" },
@@ -93,6 +96,7 @@ describe("PACS (DICOMweb) configuration", () => {
       modalities: ["CR", "DX"],
       aeTitles: [],
       institutions: [],
+      sendResults: false,
     });
     expect(
       dicomwebFromEnv({
@@ -103,6 +107,7 @@ describe("PACS (DICOMweb) configuration", () => {
         RADTRACK_DICOMWEB_MODALITIES: "dx",
         RADTRACK_DICOMWEB_AE_TITLES: "CR1, DR_ROOM2",
         RADTRACK_DICOMWEB_INSTITUTIONS: "General Hospital",
+        RADTRACK_DICOMWEB_SEND_RESULTS: "true",
       }),
     ).toMatchObject({
       auth: { kind: "basic", username: "radtrack", password: "s3cret" },
@@ -110,10 +115,19 @@ describe("PACS (DICOMweb) configuration", () => {
       modalities: ["DX"],
       aeTitles: ["CR1", "DR_ROOM2"],
       institutions: ["General Hospital"],
+      sendResults: true,
     });
     expect(
-      loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "true", RADTRACK_PACS_ISSUER: " HOSP " }, "/srv"),
-    ).toMatchObject({ pacsCreatePatients: true, pacsIssuer: "HOSP" });
+      loadConfig(
+        {
+          NODE_ENV: "test",
+          RADTRACK_PACS_CREATE_PATIENTS: "true",
+          RADTRACK_PACS_ISSUER: " HOSP ",
+          RADTRACK_PACS_CARE_TEAM: " Ward 7 ",
+        },
+        "/srv",
+      ),
+    ).toMatchObject({ pacsCreatePatients: true, pacsIssuer: "HOSP", pacsCareTeam: "Ward 7" });
   });
 
   it("refuses what it cannot use, naming the variable", () => {
@@ -128,6 +142,9 @@ describe("PACS (DICOMweb) configuration", () => {
     );
     expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_POLL_SECONDS: "0" })).toThrow(
       /RADTRACK_DICOMWEB_POLL_SECONDS/,
+    );
+    expect(() => dicomwebFromEnv({ RADTRACK_DICOMWEB_URL: url, RADTRACK_DICOMWEB_SEND_RESULTS: "on" })).toThrow(
+      /RADTRACK_DICOMWEB_SEND_RESULTS/,
     );
     expect(() => loadConfig({ NODE_ENV: "test", RADTRACK_PACS_CREATE_PATIENTS: "yes" }, "/srv")).toThrow(
       /RADTRACK_PACS_CREATE_PATIENTS/,

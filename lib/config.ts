@@ -37,6 +37,31 @@ export interface RadtrackConfig {
   pacsCreatePatients: boolean;
   /** The hospital's own IssuerOfPatientID: a PatientID from another issuer never matches an MRN by itself. */
   pacsIssuer: string | undefined;
+  /** The care team (by name) that patients created from PACS files join; none when absent. */
+  pacsCareTeam: string | undefined;
+  /** The DICOM C-STORE receiver (lib/dimse), when RADTRACK_DIMSE_PORT is set; off otherwise. */
+  dimse: DimseConfig | undefined;
+}
+
+export interface DimseConfig {
+  port: number;
+  /** The AE title senders must call (RADTRACK_DIMSE_AE_TITLE, default RADTRACK). */
+  aeTitle: string;
+}
+
+const AE_TITLE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
+
+/** RADTRACK_DIMSE_PORT and RADTRACK_DIMSE_AE_TITLE; undefined when the port is not set. */
+export function dimseFromEnv(env: Env): DimseConfig | undefined {
+  if (!env.RADTRACK_DIMSE_PORT) return undefined;
+  const port = intFromEnv("RADTRACK_DIMSE_PORT", 0, env);
+  if (port > 65_535)
+    throw new Error(`RADTRACK_DIMSE_PORT must be a TCP port (1-65535), got "${env.RADTRACK_DIMSE_PORT}"`);
+  const aeTitle = (env.RADTRACK_DIMSE_AE_TITLE ?? "").trim() || "RADTRACK";
+  if (!AE_TITLE.test(aeTitle)) {
+    throw new Error(`RADTRACK_DIMSE_AE_TITLE must be 1 to 16 characters without a backslash, got "${aeTitle}"`);
+  }
+  return { port, aeTitle };
 }
 
 export const PATIENT_SCOPINGS = ["open", "care-team"] as const;
@@ -64,6 +89,8 @@ export interface DicomwebConfig {
   aeTitles: string[];
   /** When not empty: only instances whose InstitutionName is one of these (case-insensitive). */
   institutions: string[];
+  /** Store each assessed film's result back into this PACS as a DICOM SR (STOW-RS); off by default. */
+  sendResults: boolean;
 }
 
 function intFromEnv(name: string, fallback: number, env: Env): number {
@@ -149,6 +176,7 @@ export function dicomwebFromEnv(env: Env): DicomwebConfig | undefined {
     modalities: env.RADTRACK_DICOMWEB_MODALITIES,
     aeTitles: env.RADTRACK_DICOMWEB_AE_TITLES,
     institutions: env.RADTRACK_DICOMWEB_INSTITUTIONS,
+    sendResults: flagFromEnv("RADTRACK_DICOMWEB_SEND_RESULTS", false, env),
   });
 }
 
@@ -162,6 +190,7 @@ export function parseDicomwebSettings(raw: {
   modalities?: string;
   aeTitles?: string;
   institutions?: string;
+  sendResults?: boolean;
 }): DicomwebConfig {
   let url: URL;
   try {
@@ -201,6 +230,7 @@ export function parseDicomwebSettings(raw: {
     modalities: modalities.length ? modalities : allowed,
     aeTitles,
     institutions: list(raw.institutions),
+    sendResults: raw.sendResults ?? false,
   };
 }
 
@@ -229,6 +259,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dicomweb: dicomwebFromEnv(env),
     pacsCreatePatients: flagFromEnv("RADTRACK_PACS_CREATE_PATIENTS", false, env),
     pacsIssuer: env.RADTRACK_PACS_ISSUER?.trim() || undefined,
+    pacsCareTeam: env.RADTRACK_PACS_CARE_TEAM?.trim() || undefined,
+    dimse: dimseFromEnv(env),
   };
 }
 

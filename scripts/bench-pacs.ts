@@ -121,6 +121,7 @@ try {
     modalities: ["CR", "DX"],
     aeTitles: [],
     institutions: [],
+    sendResults: false,
   };
   const settings = { filters: cfg, createPatients: false, issuer: undefined };
   const store = ScanStore.forDataDir(dataDir);

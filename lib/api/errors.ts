@@ -9,7 +9,7 @@ import {
 import { EmbeddingQueueFullError } from "@/lib/embedding/errors";
 import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { ScanValidationError, type ScanErrorCode } from "@/lib/image/errors";
-import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
+import { DuplicateScanError, ScanRejectedError, ScanStateError, UnknownScanError } from "@/lib/scans/errors";
 
 /** A refusal with a status of its own; `extra` is merged into the JSON body. */
 export class ApiError extends Error {
@@ -51,8 +51,13 @@ const SCAN_ERROR_STATUS: Partial<Record<ScanErrorCode, number>> = {
 export function errorResponse(error: unknown): Response {
   if (error instanceof ApiError) return jsonError(error.status, error.message, error.extra, error.headers);
   if (error instanceof DuplicateScanError) {
-    return jsonError(409, error.message, { existingScanId: error.existingScanId });
+    return jsonError(409, error.message, {
+      existingScanId: error.existingScanId,
+      ...(error.withdrawn ? { existingWithdrawn: true } : {}),
+    });
   }
+  if (error instanceof UnknownScanError) return jsonError(404, error.message);
+  if (error instanceof ScanStateError) return jsonError(409, error.message);
   if (error instanceof ScanValidationError || error instanceof ScanRejectedError) {
     return jsonError(SCAN_ERROR_STATUS[error.code] ?? 400, error.message, { code: error.code });
   }

@@ -43,10 +43,29 @@ export async function requirePatient(ctx: ApiContext, rawId: string | undefined)
   return patient;
 }
 
+const WITHDRAWN_FILTERS = {
+  exclude: { withdrawnAt: null },
+  include: {},
+  only: { withdrawnAt: { not: null } },
+} as const;
+type WithdrawnFilter = keyof typeof WITHDRAWN_FILTERS;
+
+/** `?withdrawn=exclude|include|only`: withdrawn scans (lib/scans/withdraw.ts) are left out unless asked for. */
+function withdrawnFilter(url: URL): WithdrawnFilter {
+  const unknown = [...url.searchParams.keys()].filter((k) => k !== "withdrawn");
+  if (unknown.length) throw new ApiError(400, `Unknown query parameter ${unknown[0]}: only withdrawn is accepted.`);
+  const value = url.searchParams.get("withdrawn") ?? "exclude";
+  if (!Object.hasOwn(WITHDRAWN_FILTERS, value)) {
+    throw new ApiError(400, "withdrawn must be exclude (the default), include or only.");
+  }
+  return value as WithdrawnFilter;
+}
+
 export async function listPatientScans(ctx: ApiContext, rawId: string | undefined): Promise<Response> {
   const patient = await requirePatient(ctx, rawId);
+  const filter = withdrawnFilter(new URL(ctx.request.url));
   const scans = await ctx.db.scan.findMany({
-    where: { patientId: patient.id },
+    where: { patientId: patient.id, ...WITHDRAWN_FILTERS[filter] },
     orderBy: TIMELINE_ORDER,
     select: {
       id: true,
@@ -57,6 +76,9 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
       height: true,
       origin: true,
       createdAt: true,
+      withdrawnAt: true,
+      withdrawnBy: true,
+      withdrawReason: true,
     },
   });
   // Reading a patient's record through the API is audited like opening the patient's page.
@@ -72,6 +94,14 @@ export async function listPatientScans(ctx: ApiContext, rawId: string | undefine
       height: s.height,
       origin: s.origin,
       createdAt: s.createdAt.toISOString(),
+      // Only when withdrawn scans were asked for, so that the default answer keeps its shape.
+      ...(filter === "exclude"
+        ? {}
+        : {
+            withdrawn: s.withdrawnAt
+              ? { at: s.withdrawnAt.toISOString(), by: s.withdrawnBy, reason: s.withdrawReason }
+              : null,
+          }),
     })),
   });
 }

@@ -6,6 +6,7 @@ import { requirePatientAccess } from "@/lib/patients/access";
 import { uploadScanAction } from "@/lib/scans/actions";
 import { uploadLimits } from "@/lib/config";
 import { ensureHeatmap } from "@/lib/explain/heatmap";
+import { ScanStateError, WITHDRAWN_NOT_ASSESSED } from "@/lib/scans/errors";
 import { ensureFullRendition } from "@/lib/scans/full-rendition";
 import { scanStore } from "@/lib/storage";
 import { BlobNotFoundError, type BlobStream } from "@/lib/storage/blob-store";
@@ -117,10 +118,11 @@ export async function scanHeatmap(ctx: ApiContext, rawScanId: string | undefined
   const id = requireUuid(rawScanId, "This scan");
   const scan = await ctx.db.scan.findUnique({
     where: { id },
-    select: { id: true, storageKey: true, patientId: true, sha256: true },
+    select: { id: true, storageKey: true, patientId: true, sha256: true, withdrawnAt: true },
   });
   if (!scan) throw notFound("This scan");
   await requirePatientAccess(ctx.db, ctx.actor, scan.patientId);
+  if (scan.withdrawnAt) throw new ScanStateError(WITHDRAWN_NOT_ASSESSED);
   const store = scanStore();
   const record = await ensureHeatmap(ctx.db, store, scan);
   const png = await store.read(scan.storageKey, "heatmap.png");

@@ -27,6 +27,9 @@ export const AUDIT_ACTIONS = [
   "scan.uploaded",
   "scan.gate_overridden",
   "scan.viewed",
+  "scan.withdrawn",
+  "scan.restored",
+  "scan.purged",
   "neighbours.viewed",
   "reference.imported",
   "reference.relabelled",
@@ -40,6 +43,8 @@ export const AUDIT_ACTIONS = [
   "dicomweb.discarded",
   "dicomweb.settings_changed",
   "fhir.read",
+  "result.sent",
+  "result.send_failed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

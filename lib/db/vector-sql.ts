@@ -409,6 +409,7 @@ function neighbourSql(q: NeighbourQuery, k: number, distance: Distance): Prisma.
         AND ${classes}
         AND NOT (e."scan_id" = ANY(${excludeIds}::uuid[]))
         AND NOT (s."sha256" = ANY(${excludeSha}))
+        AND s."withdrawn_at" IS NULL
       ORDER BY ${expr}
       LIMIT ${k}`;
   const filter = classFilter(q);

@@ -1,7 +1,7 @@
 // QIDO-RS and WADO-RS against a PACS. Transport is Node's fetch; the multipart/related bodies are decoded by
 // dicomweb-client's codec. (dicomweb-client's DICOMwebClient itself is built on XMLHttpRequest, which Node lacks;
 // polyfilling a browser API in the server to reach the same HTTP requests was not worth a second dependency.)
-import { multipartDecode } from "dicomweb-client/src/message.js";
+import { multipartDecode, multipartEncode } from "dicomweb-client/src/message.js";
 import type { DicomwebAuth } from "@/lib/config";
 
 /** A DICOM JSON data set (PS3.18 F.2): tag -> { vr, Value }. */
@@ -46,6 +46,12 @@ export function valueOf(ds: DicomJson, tag: string): string {
 
 const TIMEOUT_MS = 60_000;
 
+/** What a PACS answered to a STOW-RS request, per instance (PS3.18 10.5.3). */
+export interface StoreAnswer {
+  stored: string[];
+  failed: { sopInstanceUid: string; reason: number | null }[];
+}
+
 export class DicomwebClient {
   constructor(
     readonly baseUrl: string,
@@ -76,6 +82,48 @@ export class DicomwebClient {
       throw new DicomwebHttpError(`${url} answered ${response.status}${detail ? `: ${detail}` : ""}`, response.status);
     }
     return response;
+  }
+
+  /** STOW-RS: stores Part 10 files into the PACS (one request); throws when the PACS refuses the request itself. */
+  async storeInstances(files: readonly Buffer[]): Promise<StoreAnswer> {
+    const { data, boundary } = multipartEncode(files.map((f) => new Uint8Array(f).buffer));
+    const headers = this.headers("application/dicom+json");
+    headers.set("content-type", `multipart/related; type="application/dicom"; boundary=${boundary}`);
+    const url = `${this.baseUrl}/studies`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers,
+        body: new Uint8Array(data),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new DicomwebHttpError(`cannot reach ${this.baseUrl} (${cause ?? (error as Error).message})`, null);
+    }
+    const body = await response.text().catch(() => "");
+    // 409 carries the per-instance failures too; anything else outside 2xx is the request's own failure.
+    if (!response.ok && response.status !== 409) {
+      throw new DicomwebHttpError(
+        `${url} answered ${response.status}${body ? `: ${body.slice(0, 200)}` : ""}`,
+        response.status,
+      );
+    }
+    let json: DicomJson = {};
+    try {
+      json = body ? (JSON.parse(body) as DicomJson) : {};
+    } catch {
+      throw new DicomwebHttpError(`${url}: the STOW-RS answer is not DICOM JSON`, response.status);
+    }
+    const items = (tag: string) => (json[tag]?.Value ?? []) as DicomJson[];
+    return {
+      stored: items("00081199").map((ds) => valueOf(ds, "00081155")),
+      failed: items("00081198").map((ds) => ({
+        sopInstanceUid: valueOf(ds, "00081155"),
+        reason: ds["00081197"]?.Value?.length ? Number(ds["00081197"].Value[0]) : null,
+      })),
+    };
   }
 
   private async search(path: string): Promise<DicomJson[]> {

@@ -13,6 +13,8 @@ export interface MatchSettings {
   createPatients: boolean;
   /** The hospital's own issuer of patient IDs, when known. */
   issuer: string | undefined;
+  /** The care team (by name) that patients created from the files join (RADTRACK_PACS_CARE_TEAM). */
+  careTeam?: string;
 }
 
 const MRN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;

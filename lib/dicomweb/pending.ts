@@ -5,9 +5,11 @@ import type { ActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
+import { config as appConfig, type RadtrackConfig } from "@/lib/config";
 import { UserFacingError } from "@/lib/errors";
+import { joinPacsCareTeam } from "./care-team";
 import { displayName, patientSex } from "./matching";
-import { receiveInstances, type ReceiveOutcome } from "./receive";
+import { receiveInstances, type ReceiveOrigin, type ReceiveOutcome } from "./receive";
 import type { ConfirmPendingInput } from "./schemas";
 import { activeDicomweb, receiveSettings } from "./settings";
 
@@ -54,11 +56,14 @@ export async function listPending(db: Db, limit = 200): Promise<PendingView[]> {
   }));
 }
 
+const viaOf = (via: string): ReceiveOrigin["via"] => (via === "stow" || via === "dimse" ? via : "poll");
+
 async function patientFor(
   db: Db,
   input: ConfirmPendingInput,
   held: { dicomPatientId: string; patientName: string; sex: string; birthYear: number | null },
   ctx: ActionContext,
+  careTeam: string | undefined,
 ) {
   if (input.choice === "existing") {
     const patient = await db.patient.findUnique({ where: { mrn: input.mrn }, select: { id: true } });
@@ -86,6 +91,7 @@ async function patientFor(
         patientId: patient.id,
         details: { via: "dicomweb" },
       });
+      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
       return patient.id;
     });
   } catch (error) {
@@ -100,10 +106,11 @@ export async function confirmPending(
   db: Db,
   input: ConfirmPendingInput,
   ctx: ActionContext,
+  cfg: RadtrackConfig = appConfig(),
 ): Promise<{ outcome: ReceiveOutcome["outcome"]; reason: string | null; alsoFiled: number }> {
   const held = await db.dicomwebPending.findUnique({ where: { id: input.id } });
   if (!held) throw new UserFacingError("This instance is no longer waiting (another admin may have decided).");
-  const patientId = await patientFor(db, input, held, ctx);
+  const patientId = await patientFor(db, input, held, ctx, cfg.pacsCareTeam);
   await db.dicomPatientLink.upsert({
     where: { issuer_dicomPatientId: { issuer: held.issuer, dicomPatientId: held.dicomPatientId } },
     create: {
@@ -115,8 +122,8 @@ export async function confirmPending(
     },
     update: { patientId, acceptedName: held.patientName, createdBy: ctx.actor.id },
   });
-  const settings = receiveSettings((await activeDicomweb(db)).config);
-  const origin = { via: held.via === "stow" ? ("stow" as const) : ("poll" as const), remote: held.remote };
+  const settings = receiveSettings((await activeDicomweb(db, cfg)).config, cfg);
+  const origin = { via: viaOf(held.via), remote: held.remote };
   const [outcome] = await receiveInstances(db, [Buffer.from(held.bytes)], origin, settings, ctx, {
     forcePatientId: new Map([[0, patientId]]),
     reprocessPending: true,
@@ -139,7 +146,7 @@ export async function confirmPending(
     const [o] = await receiveInstances(
       db,
       [Buffer.from(other.bytes)],
-      { via: other.via === "stow" ? "stow" : "poll", remote: other.remote },
+      { via: viaOf(other.via), remote: other.remote },
       settings,
       ctx,
       { reprocessPending: true },

@@ -10,15 +10,17 @@ import { isUniqueViolation } from "@/lib/db/errors";
 import type { DicomwebOutcome } from "@/lib/db/generated/enums";
 import { DuplicateScanError, ScanRejectedError } from "@/lib/scans/errors";
 import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
-import { sha256Of } from "@/lib/scans/pipeline";
 import type { ScanStore } from "@/lib/storage/scan-store";
+import { queueResultSends } from "@/lib/results/queue";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
+import { joinPacsCareTeam } from "./care-team";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
 import { displayName, matchPatient, patientSex, type MatchSettings } from "./matching";
 
 export interface ReceiveOrigin {
-  via: "poll" | "stow";
+  /** Polled over DICOMweb, pushed with STOW-RS, or sent with C-STORE (lib/dimse). */
+  via: "poll" | "stow" | "dimse";
   /** The PACS's base URL, or the pushing client's address. */
   remote: string;
 }
@@ -98,7 +100,12 @@ async function auditReceived(db: Db, origin: ReceiveOrigin, ctx: PublicActionCon
   });
 }
 
-async function createPatientFrom(db: Db, h: InstanceHeader, ctx: PublicActionContext): Promise<string> {
+async function createPatientFrom(
+  db: Db,
+  h: InstanceHeader,
+  ctx: PublicActionContext,
+  careTeam: string | undefined,
+): Promise<string> {
   try {
     return await db.$transaction(async (tx) => {
       const patient = await tx.patient.create({
@@ -116,6 +123,7 @@ async function createPatientFrom(db: Db, h: InstanceHeader, ctx: PublicActionCon
         patientId: patient.id,
         details: { via: "dicomweb" },
       });
+      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
       return patient.id;
     });
   } catch (error) {
@@ -213,18 +221,20 @@ export async function receiveInstances(
       await auditReceived(db, origin, ctx, outcomes[index]);
       continue;
     }
-    const patientId = match.kind === "create" ? await createPatientFrom(db, header, ctx) : match.patientId;
+    const patientId =
+      match.kind === "create" ? await createPatientFrom(db, header, ctx, settings.careTeam) : match.patientId;
     toIngest.push({ ...item, patientId });
   }
 
   if (toIngest.length > 0) {
-    const inputs: IngestInput[] = toIngest.map((t) => ({ patientId: t.patientId, bytes: t.bytes, origin: "dicomweb" }));
+    const scanOrigin = origin.via === "dimse" ? "dimse" : "dicomweb";
+    const inputs: IngestInput[] = toIngest.map((t) => ({ patientId: t.patientId, bytes: t.bytes, origin: scanOrigin }));
     const results = await ingestScans(db, inputs, ctx, {
       store: options.store,
       auditDetails: { via: origin.via, remote: origin.remote },
       // The instance's record commits with its scan: after a crash, an instance is either both or neither.
       onRecorded: async (tx, recorded) => {
-        for (const { index, scanId } of recorded) {
+        for (const { index, scanId, sha256 } of recorded) {
           const t = toIngest[index]!;
           const data = {
             studyUid: t.header.studyUid,
@@ -237,7 +247,7 @@ export async function receiveInstances(
             reason: null,
             scanId,
             patientId: t.patientId,
-            sha256: sha256Of(t.bytes),
+            sha256,
             at: new Date(),
           };
           await tx.dicomwebInstance.upsert({
@@ -273,6 +283,11 @@ export async function receiveInstances(
     // The patients' severity, trend and alerts include the new films at once (as after an upload).
     const patients = new Set(toIngest.filter((_, k) => results[k]!.ok).map((t) => t.patientId));
     for (const patientId of patients) await refreshAfterStore(db, patientId, "a DICOMweb ingest");
+    // Their results go back to the PACS once assessed (above), from the queue: never holding this answer.
+    await queueResultSends(
+      db,
+      results.flatMap((r) => (r.ok ? [r.scanId] : [])),
+    );
   }
   return outcomes;
 }

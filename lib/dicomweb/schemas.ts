@@ -41,6 +41,10 @@ export const saveSettingsInput = z.object({
   modalities: csv("Modalities", /^(CR|DX)$/i),
   aeTitles: csv("AE titles", /^[\x20-\x5b\x5d-\x7e]{1,16}$/),
   institutions: csv("Institutions", /^[^\\]{1,64}$/),
+  sendResults: z
+    .preprocess((v) => v === true || v === "on" || v === "true", z.boolean())
+    .optional()
+    .default(false),
 });
 
 export type ConfirmPendingInput = z.output<typeof confirmPendingInput>;

@@ -35,6 +35,7 @@ export async function activeDicomweb(db: Db, cfg: RadtrackConfig = appConfig()):
         modalities: row.modalities,
         aeTitles: row.aeTitles,
         institutions: row.institutions,
+        sendResults: row.sendResults,
       }),
     };
   } catch (error) {
@@ -55,6 +56,7 @@ export function receiveSettings(
     },
     createPatients: cfg.pacsCreatePatients,
     issuer: cfg.pacsIssuer,
+    careTeam: cfg.pacsCareTeam,
   };
 }
 
@@ -70,6 +72,7 @@ export interface SettingsView {
   modalities: string;
   aeTitles: string;
   institutions: string;
+  sendResults: boolean;
 }
 
 /** What the integration page shows: the environment's settings (read-only, secrets hidden) or the saved ones. */
@@ -87,6 +90,7 @@ export async function settingsView(db: Db, cfg: RadtrackConfig = appConfig()): P
       modalities: d.modalities.join(","),
       aeTitles: d.aeTitles.join(","),
       institutions: d.institutions.join(","),
+      sendResults: d.sendResults,
     };
   }
   const row = await db.dicomwebSettings.findUnique({ where: { id: "default" } });
@@ -101,6 +105,7 @@ export async function settingsView(db: Db, cfg: RadtrackConfig = appConfig()): P
     modalities: row?.modalities ?? "CR,DX",
     aeTitles: row?.aeTitles ?? "",
     institutions: row?.institutions ?? "",
+    sendResults: row?.sendResults ?? false,
   };
 }
 
@@ -128,6 +133,7 @@ export async function saveSettings(
     modalities: input.modalities || "CR,DX",
     aeTitles: input.aeTitles,
     institutions: input.institutions,
+    sendResults: input.sendResults,
     updatedBy: ctx.actor.id,
   };
   try {
@@ -147,6 +153,7 @@ export async function saveSettings(
         url: data.url,
         auth: data.token ? "bearer" : data.username ? "basic" : "none",
         pollSeconds: data.pollSeconds,
+        sendResults: data.sendResults,
       },
     });
   });

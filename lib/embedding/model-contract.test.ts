@@ -45,6 +45,17 @@ describe("model contract", () => {
     expect(message).toMatch(/resize\.size: resize\.size 256 does not match input\.shape 224 x 224/);
   });
 
+  it("reads a quantized copy's link to its float model, and refuses one without the other", async () => {
+    const d = await repoDescriptor();
+    const link = { id: d.id, sha256: d.sha256 };
+    const copy = parseModelDescriptor({ ...d, id: "copy_int8@1", quantization: "int8", equivalentTo: link }, "q");
+    expect(copy.quantization).toBe("int8");
+    expect(copy.equivalentTo).toEqual(link);
+    expect(() => parseModelDescriptor({ ...d, quantization: "int8" }, "q")).toThrow(/quantization and equivalentTo/);
+    expect(() => parseModelDescriptor({ ...d, equivalentTo: link }, "q")).toThrow(/quantization and equivalentTo/);
+    expect(() => parseModelDescriptor({ ...d, quantization: "int4", equivalentTo: link }, "q")).toThrow(/quantization/);
+  });
+
   it("rejects unknown keys (typos must not be silently ignored)", async () => {
     const d = await repoDescriptor();
     expect(() => parseModelDescriptor({ ...d, normalise: d.normalize }, "x")).toThrow(/normalise/);

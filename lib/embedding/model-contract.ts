@@ -128,6 +128,13 @@ export const modelDescriptorSchema = z
     // pgvector's HNSW index stops at 2000 dimensions for `vector`.
     dims: positiveInt.max(2000),
     heads: headsSchema.optional(),
+    /**
+     * A quantized copy of another model folder's graph (same preprocessing, outputs and heads), as
+     * models/training/quantize_int8.py writes it: `equivalentTo` names that float model by id and sha256. The app
+     * treats such a folder as a model of its own (its own id, so its vectors are never mixed with the float ones).
+     */
+    quantization: z.literal("int8").optional(),
+    equivalentTo: z.strictObject({ id: z.string().min(1), sha256: sha256Hex }).optional(),
     provenance: z.looseObject({
       summary: z.string().min(1),
       source: z.string().optional(),
@@ -143,6 +150,13 @@ export const modelDescriptorSchema = z
     }),
   })
   .superRefine((d, ctx) => {
+    if ((d.quantization === undefined) !== (d.equivalentTo === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["equivalentTo"],
+        message: "a quantized model names the float model it stands for (quantization and equivalentTo together)",
+      });
+    }
     if (!d.id.endsWith(`@${d.version}`)) {
       ctx.addIssue({ code: "custom", path: ["id"], message: `must end with "@${d.version}" (the version field)` });
     }

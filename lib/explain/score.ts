@@ -31,7 +31,9 @@ export async function explainedScore(db: Db, scan: ScanRef, model: ActiveModel):
     };
   }
   const own = scan.patientId
-    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
+    ? (
+        await db.scan.findMany({ where: { patientId: scan.patientId, withdrawnAt: null }, select: { sha256: true } })
+      ).map((s) => s.sha256)
     : [];
   const excludeSha256 = [...new Set([scan.sha256, ...own])];
   return {

@@ -110,3 +110,48 @@ describe("decodeScan: JPEG and PNG from the corpus", () => {
     expect(bigMs).toBeLessThan(3000);
   });
 });
+
+describe("decodeScan with maxSide: a large JPEG decoded at the size needed (shrink-on-load)", () => {
+  const upscaled = (id: string, width: number, height: number) =>
+    readCorpus(id).then((b) => sharp(b).resize(width, height, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer());
+
+  it("decodes a JPEG twice the size or more to exactly maxSide, keeping its own size and its pixels", async () => {
+    const big = await upscaled("coh00121", 3000, 2600);
+    const whole = await decodeScan(big);
+    const small = await decodeScan(big, undefined, { maxSide: 1024 });
+    expect(whole.fullSize).toBeUndefined();
+    expect(small).toMatchObject({ format: "jpeg", width: 1024, height: 887, fullSize: { width: 3000, height: 2600 } });
+    expect(small.pixels).toHaveLength(1024 * 887);
+    // The same picture as decoding everything and resizing after.
+    const ref = await referenceGrey(
+      await sharp(whole.pixels, { raw: { width: 3000, height: 2600, channels: 1 } })
+        .resize(1024, 887, { kernel: "lanczos3" })
+        .png()
+        .toBuffer(),
+    );
+    expect(diffStats(small.pixels, ref.pixels).meanAbs).toBeLessThan(1.5);
+    expect(correlation(small.pixels, ref.pixels)).toBeGreaterThan(0.999);
+  });
+
+  it("decodes whole what is less than twice maxSide, PNGs, and what has no maxSide", async () => {
+    const jpeg = await upscaled("nih00013", 2000, 1800);
+    expect(await decodeScan(jpeg, undefined, { maxSide: 1024 })).toMatchObject({ width: 2000, height: 1800 });
+    const png = await sharp(jpeg).png({ compressionLevel: 1 }).toBuffer();
+    const fromPng = await decodeScan(png, undefined, { maxSide: 512 });
+    expect([fromPng.width, fromPng.height, fromPng.fullSize]).toEqual([2000, 1800, undefined]);
+  });
+
+  it("states the upright size of a rotated (EXIF orientation 6) large JPEG", async () => {
+    const big = await upscaled("coh00121", 2600, 3000);
+    const rotated = await sharp(big).rotate(-90).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer();
+    const scan = await decodeScan(rotated, undefined, { maxSide: 1024 });
+    expect(scan).toMatchObject({ width: 887, height: 1024, fullSize: { width: 2600, height: 3000 } });
+  });
+
+  it("still refuses a cut-off large JPEG", async () => {
+    const big = await upscaled("coh00121", 3000, 2600);
+    await expect(decodeScan(big.subarray(0, big.length >> 1), undefined, { maxSide: 1024 })).rejects.toMatchObject({
+      code: "corrupt",
+    });
+  });
+});

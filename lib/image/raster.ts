@@ -5,7 +5,7 @@ import sharp, { type Metadata, type SharpOptions } from "sharp";
 import { assertNotColourPicture, colouredShareOfImage } from "./colour";
 import { ScanValidationError } from "./errors";
 import { assertPixelBudget } from "./limits";
-import type { DecodeLimits } from "./types";
+import { untimed, type DecodeLimits, type StepClock } from "./types";
 import { robustWindowToEightBit } from "./window";
 
 export interface RasterResult {
@@ -13,6 +13,14 @@ export interface RasterResult {
   height: number;
   pixels: Uint8Array;
   sourceBitDepth: number;
+  /** Set when the pixels were decoded smaller than the image (see `maxSide`). */
+  fullSize?: { width: number; height: number };
+}
+
+export interface RasterOptions {
+  time?: StepClock;
+  /** A JPEG at least twice this size on its longest side is decoded at the size needed (shrink-on-load). */
+  maxSide?: number;
 }
 
 const LABEL = { jpeg: "JPEG", png: "PNG" } as const;
@@ -28,9 +36,14 @@ async function readHeader(input: Buffer, format: "jpeg" | "png"): Promise<Metada
   }
 }
 
-export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits: DecodeLimits): Promise<RasterResult> {
+export async function decodeRaster(
+  input: Buffer,
+  format: "jpeg" | "png",
+  limits: DecodeLimits,
+  { time = untimed, maxSide }: RasterOptions = {},
+): Promise<RasterResult> {
   const label = LABEL[format];
-  const meta = await readHeader(input, format);
+  const meta = await time("validate", () => readHeader(input, format));
   if (!meta.width || !meta.height) {
     throw new ScanValidationError("corrupt", `This ${label} file does not state its image size: the file is damaged.`);
   }
@@ -41,26 +54,40 @@ export async function decodeRaster(input: Buffer, format: "jpeg" | "png", limits
   const options: SharpOptions = { failOn: "error", limitInputPixels: limits.maxPixels };
   const colourBands = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0);
   try {
-    if (colourBands >= 3) assertNotColourPicture(await colouredShareOfImage(sharp(input, options)), `${label} image`);
+    if (colourBands >= 3) {
+      const share = await time("validate", () => colouredShareOfImage(sharp(input, options)));
+      assertNotColourPicture(share, `${label} image`);
+    }
 
     const sixteenBit = meta.depth === "ushort";
     // autoOrient applies EXIF orientation so the stored pixels are upright; alpha is flattened onto black because a
     // transparent border is "no exposure".
     let pipeline = sharp(input, options).autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: "#000000" });
+    // Resizing before the pixels are read lets libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 of its size (sharp
+    // picks the largest factor that stays at or above the target), so a 3000 px film costs a quarter of the decode;
+    // the rest is a lanczos3 reduction to exactly the longest side needed, as the renditions would do anyway.
+    const shrink = format === "jpeg" && maxSide !== undefined && Math.max(meta.width, meta.height) >= 2 * maxSide;
+    if (shrink) pipeline = pipeline.resize(maxSide, maxSide, { fit: "inside", kernel: "lanczos3" });
     // A plain raw() would quietly reduce 16-bit data to 8-bit sRGB; grey16/ushort keeps every level for the window.
-    const { data, info } = sixteenBit
-      ? await pipeline.toColourspace("grey16").raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true })
-      : await pipeline.toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
+    const { info, pixels } = await time("decode pixels", async () => {
+      const { data, info } = sixteenBit
+        ? await pipeline.toColourspace("grey16").raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true })
+        : await pipeline.toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
+      // Copies, never views: a small Buffer may sit in Node's shared pool next to unrelated bytes.
+      const pixels = sixteenBit ? robustWindowToEightBit(copyToUint16(data)) : new Uint8Array(data);
+      return { info, pixels };
+    });
     if (info.channels !== 1) throw new Error(`expected one channel, got ${info.channels}`);
-
-    // Copies, never views: a small Buffer may sit in Node's shared pool next to unrelated bytes.
-    const pixels = sixteenBit ? robustWindowToEightBit(copyToUint16(data)) : new Uint8Array(data);
+    // EXIF orientations 5-8 swap the sides of the upright image.
+    const [fullWidth, fullHeight] =
+      (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
     return {
       width: info.width,
       height: info.height,
       pixels,
       sourceBitDepth: meta.bitsPerSample ?? (sixteenBit ? 16 : 8),
+      ...(shrink ? { fullSize: { width: fullWidth, height: fullHeight } } : {}),
     };
   } catch (error) {
     if (error instanceof ScanValidationError) throw error;

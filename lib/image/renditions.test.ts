@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeScan } from "./decode";
-import { makePreview, makeThumbnail } from "./renditions";
+import { makeFullRendition, makePreview, makeRenditions, makeThumbnail } from "./renditions";
 import { diffStats, readCorpus, referenceGrey } from "./test-support/corpus";
 import { FixtureDir } from "./test-support/dcmtk";
 
@@ -57,5 +57,26 @@ describe("renditions are re-encoded from decoded pixels only", () => {
       expect(out.includes("This program")).toBe(false);
       expect(out.includes("DICM")).toBe(false);
     }
+  });
+
+  it("all renditions from one input are the bytes each maker gives alone, metadata-free, at their sizes", async () => {
+    const big = await sharp(await readCorpus("coh00001")) // 512 x 440
+      .resize(2600, 2234)
+      .withMetadata({ exif: { IFD0: { Copyright: "secret" } } })
+      .jpeg()
+      .toBuffer();
+    const scan = await decodeScan(big);
+    const all = await makeRenditions(scan, { full: true });
+    expect(all.preview.equals(await makePreview(scan))).toBe(true);
+    expect(all.thumbnail.equals(await makeThumbnail(scan))).toBe(true);
+    expect(all.full!.equals(await makeFullRendition(scan))).toBe(true);
+    const sizes = await Promise.all([all.preview, all.thumbnail, all.full!].map((b) => sharp(b).metadata()));
+    expect(sizes.map((m) => [m.width, m.height])).toEqual([
+      [1024, 880],
+      [192, 165],
+      [2048, 1760],
+    ]);
+    for (const m of sizes) expect(m.exif).toBeUndefined();
+    expect((await makeRenditions(scan)).full).toBeUndefined();
   });
 });

@@ -45,6 +45,15 @@ export interface DicomInfo {
   executablePreamble: boolean;
 }
 
+/**
+ * Times a piece of work under a step name (benchmarks: busy ms per film by step). Decoding names "validate" (sniffing
+ * the type, reading the header, the colour and signal checks) and "decode pixels".
+ */
+export type StepClock = <T>(step: string, work: () => Promise<T>) => Promise<T>;
+
+/** Runs the work untimed. */
+export const untimed: StepClock = (_step, work) => work();
+
 export interface DecodedScan {
   format: ScanFormat;
   width: number;
@@ -53,5 +62,10 @@ export interface DecodedScan {
   pixels: Uint8Array;
   /** Bits per sample of the stored image (8 for JPEG, 8 or 16 for PNG, BitsStored for DICOM). */
   sourceBitDepth: number;
+  /**
+   * The image's own size, when its pixels were decoded smaller than that (a large JPEG decoded at the size needed,
+   * DecodeOptions.maxSide); absent when width and height are the image's own.
+   */
+  fullSize?: { width: number; height: number };
   dicom?: DicomInfo;
 }

@@ -17,7 +17,9 @@ export interface ScanRef {
  */
 export async function ownFilmHashes(db: Db, scan: ScanRef): Promise<string[]> {
   const own = scan.patientId
-    ? (await db.scan.findMany({ where: { patientId: scan.patientId }, select: { sha256: true } })).map((s) => s.sha256)
+    ? (
+        await db.scan.findMany({ where: { patientId: scan.patientId, withdrawnAt: null }, select: { sha256: true } })
+      ).map((s) => s.sha256)
     : [];
   return [...new Set([scan.sha256, ...own])];
 }

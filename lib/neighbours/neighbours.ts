@@ -10,6 +10,7 @@ import type { Db } from "@/lib/db/client";
 import { classMix as countClasses, type ReferenceClass } from "@/lib/domain";
 import { requirePatientAccess } from "@/lib/patients/access";
 import { modelInUse, type ActiveModel } from "@/lib/scans/active-model";
+import { ScanStateError, WITHDRAWN_NOT_ASSESSED } from "@/lib/scans/errors";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { libraryStamp } from "@/lib/timeline/library-stamp";
 import { answerCache, answerKey } from "./answer-cache";
@@ -74,9 +75,13 @@ export async function neighboursOfScan(
   const { k, classes } = parseNeighbourOptions({ k: options.k, classes: options.classes });
   // A malformed id would make Postgres reject the uuid cast: to the user it is simply an unknown scan.
   if (!scanIdSchema.safeParse(scanId).success) throw new ScanNotFoundError();
-  const scan = await db.scan.findUnique({ where: { id: scanId }, select: { id: true, patientId: true, sha256: true } });
+  const scan = await db.scan.findUnique({
+    where: { id: scanId },
+    select: { id: true, patientId: true, sha256: true, withdrawnAt: true },
+  });
   if (!scan) throw new ScanNotFoundError();
   await requirePatientAccess(db, ctx.actor, scan.patientId);
+  if (scan.withdrawnAt) throw new ScanStateError(WITHDRAWN_NOT_ASSESSED);
 
   // A read: the model is not registered here (no writes, no index builds); the writers did that.
   const model = options.model ?? (await modelInUse());

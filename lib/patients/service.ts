@@ -164,7 +164,7 @@ export async function searchPatients(db: Db, search: PatientSearch, viewer: Acto
         sex: true,
         birthYear: true,
         updatedAt: true,
-        _count: { select: { scans: true } },
+        _count: { select: { scans: { where: { withdrawnAt: null } } } },
         summary: {
           select: {
             latestIndex: true,
@@ -221,7 +221,7 @@ export async function lookupPatients(db: Db, lookup: PatientLookup, viewer: Acto
       sex: true,
       birthYear: true,
       updatedAt: true,
-      _count: { select: { scans: true } },
+      _count: { select: { scans: { where: { withdrawnAt: null } } } },
       summary: { select: { latestIndex: true, latestExtent: true, status: true, alertCount: true, lastScanAt: true } },
     },
   });

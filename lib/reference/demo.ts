@@ -126,14 +126,22 @@ export async function seedDemoPatients(db: Db, dir: string, options: DemoSeedOpt
         summary.problems.push({ id: row.id, reason: "image file missing" });
         continue;
       }
-      if (have.has(sha256Of(bytes))) {
+      const sha256 = sha256Of(bytes);
+      if (have.has(sha256)) {
         summary.scansPresent++;
         continue;
       }
       try {
         await ingestScan(
           db,
-          { patientId: patient.id, bytes, origin: "upload", acquiredAt: times[i]!, view: row.view ?? undefined },
+          {
+            patientId: patient.id,
+            bytes,
+            sha256,
+            origin: "upload",
+            acquiredAt: times[i]!,
+            view: row.view ?? undefined,
+          },
           ctx,
           store,
         );

@@ -69,11 +69,15 @@ function isSkip(value: object): value is SkippedRow {
 }
 
 /** The corpus is this import's image source: one file per planned row. */
-async function readCandidate(dir: string, planned: PlannedRow): Promise<Candidate | SkippedRow> {
+async function readCandidate(
+  dir: string,
+  planned: PlannedRow,
+  timings: ImportTimings | undefined,
+): Promise<Candidate | SkippedRow> {
   const { row } = planned;
   try {
     const bytes = await readFile(imagePath(dir, row.id));
-    return { meta: planned, bytes, sha256: sha256Of(bytes) };
+    return { meta: planned, bytes, sha256: sha256Of(bytes, timings) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
@@ -140,7 +144,9 @@ export async function prepareBatch(ctx: BatchContext, batch: readonly PlannedRow
   const skipped: SkippedRow[] = [];
   let fresh: Candidate[];
   try {
-    const read = await time("read", () => Promise.all(batch.map((planned) => readCandidate(ctx.corpusDir, planned))));
+    const read = await time("read", () =>
+      Promise.all(batch.map((planned) => readCandidate(ctx.corpusDir, planned, ctx.timings))),
+    );
     const candidates: Candidate[] = [];
     for (const item of read) {
       if (isSkip(item)) skipped.push(item);

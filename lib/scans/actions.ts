@@ -7,7 +7,8 @@ import { requirePatientAccess } from "@/lib/patients/access";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
 import { dayDate, timeText } from "./acquisition-date";
 import { ingestScan } from "./ingest";
-import { uploadScanInput } from "./schemas";
+import { scanIdInput, uploadScanInput, withdrawScanInput } from "./schemas";
+import { purgeScan, restoreScan, withdrawScan } from "./withdraw";
 
 export const uploadScanAction = serverAction(
   defineAction({
@@ -44,5 +45,34 @@ export const uploadScanAction = serverAction(
     // No revalidation: the patient pages are rendered per request, and a revalidated path would render the page the
     // form sits on once more inside the action's answer (auditing patient.viewed and neighbours.viewed a second
     // time) before the form goes to the new scan's page.
+  }),
+);
+
+// Withdraw, restore and purge (lib/scans/withdraw.ts). No revalidation, as for uploads: the patient page is rendered
+// per request and the client refreshes it after a success.
+export const withdrawScanAction = serverAction(
+  defineAction({
+    name: "scans.withdraw",
+    roles: ["admin", "clinician"],
+    input: withdrawScanInput,
+    handler: (input, ctx) => withdrawScan(db(), input, ctx),
+  }),
+);
+
+export const restoreScanAction = serverAction(
+  defineAction({
+    name: "scans.restore",
+    roles: ["admin"],
+    input: scanIdInput,
+    handler: (input, ctx) => restoreScan(db(), input, ctx),
+  }),
+);
+
+export const purgeScanAction = serverAction(
+  defineAction({
+    name: "scans.purge",
+    roles: ["admin"],
+    input: scanIdInput,
+    handler: (input, ctx) => purgeScan(db(), input, ctx),
   }),
 );

@@ -1,6 +1,6 @@
 // The viewer's large rendition (longest side 2048 px, re-encoded, no metadata), made from the stored original: with
 // a single upload, and on first request for every other scan (older scans, bulk and reference imports): the backfill.
-import { decodeScan, makeFullRendition } from "@/lib/image";
+import { decodeScan, FULL_MAX_SIDE, makeFullRendition } from "@/lib/image";
 import type { ScanStore } from "@/lib/storage/scan-store";
 
 // One making per key at a time within this process: two viewers opening the same old scan decode it once.
@@ -18,7 +18,8 @@ function once(key: string, make: () => Promise<void>): Promise<void> {
 export function ensureFullRendition(store: ScanStore, key: string): Promise<void> {
   return once(key, async () => {
     if (await store.hasRendition(key, "full.jpg")) return;
-    const decoded = await decodeScan(await store.readOriginal(key));
+    // Only the rendition needs these pixels (no model): a JPEG of 4096 px or more is decoded at half size or less.
+    const decoded = await decodeScan(await store.readOriginal(key), undefined, { maxSide: FULL_MAX_SIDE });
     await store.putLater(key, "full.jpg", await makeFullRendition(decoded));
   });
 }

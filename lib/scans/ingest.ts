@@ -14,7 +14,6 @@ import { UserFacingError } from "@/lib/errors";
 import type { GateOverride } from "@/lib/gate/frontal-film";
 import { scanStore } from "@/lib/storage";
 import type { ScanStore } from "@/lib/storage/scan-store";
-import { ensureFullRendition } from "./full-rendition";
 import { AcquisitionDateError, dayDate, resolveAcquisition, splitInstant, timeDate } from "./acquisition-date";
 import { activeModel } from "./active-model";
 import { DuplicateScanError, NO_SUCH_PATIENT, ScanRejectedError } from "./errors";
@@ -33,6 +32,11 @@ import {
 export interface IngestInput {
   patientId: string;
   bytes: Buffer;
+  /**
+   * The sha256 of these very bytes, when the caller has just computed it (so they are hashed once). Bytes read back
+   * from storage are hashed again, not trusted to match an earlier digest: the digest is their storage key.
+   */
+  sha256?: string;
   origin: Exclude<ScanOrigin, "reference">;
   /**
    * When the film was taken: its UTC day, and its UTC time of day unless exactly midnight. Defaults to the DICOM
@@ -72,7 +76,7 @@ export interface BatchIngestOptions {
    */
   onRecorded?: (
     tx: Prisma.TransactionClient,
-    recorded: { index: number; scanId: string; warnings: string[] }[],
+    recorded: { index: number; scanId: string; sha256: string; warnings: string[] }[],
   ) => Promise<void>;
   /** Added to each scan.uploaded audit event (ids only). */
   auditDetails?: Prisma.InputJsonObject;
@@ -80,6 +84,8 @@ export interface BatchIngestOptions {
   decodeConcurrency?: number;
   /** The pipeline's gate (pipeline.ts): refuses a film after embedding, before anything is stored. */
   gate?: Gate<PatientFilm>;
+  /** Also store the viewer's 2048 px rendition, made from the same decoded pixels (a single upload). */
+  fullRendition?: boolean;
   /** Milliseconds spent per step are added here (benchmarks). */
   timings?: StepTimings;
 }
@@ -146,11 +152,10 @@ function gateOverrideProblem(input: IngestInput, ctx: PublicActionContext): stri
  * Look up: which inputs go ahead. An unknown patient or an image already stored for the patient fails its input; the
  * same image twice for one patient in this batch goes ahead once, the others take its outcome (`sameAs`).
  */
-async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionContext) {
+async function lookUp(db: Db, inputs: readonly IngestInput[], shas: readonly string[], ctx: PublicActionContext) {
   const failed = new Map<number, Error>();
   const sameAs = new Map<number, number>();
   const films: FilmIn<PatientFilm>[] = [];
-  const shas = inputs.map((input) => sha256Of(input.bytes));
   const patientIds = [...new Set(inputs.map((input) => input.patientId))];
   const patients = new Map(
     (await db.patient.findMany({ where: { id: { in: patientIds } }, select: { id: true, mrn: true } })).map((p) => [
@@ -160,7 +165,7 @@ async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionC
   );
   const existing = await db.scan.findMany({
     where: { patientId: { in: patientIds }, sha256: { in: [...new Set(shas)] } },
-    select: { id: true, patientId: true, sha256: true, acquiredAt: true },
+    select: { id: true, patientId: true, sha256: true, acquiredAt: true, withdrawnAt: true },
   });
   const existingByKey = new Map(existing.map((e) => [`${e.patientId}:${e.sha256}`, e]));
   const firstOfKey = new Map<string, number>();
@@ -171,7 +176,7 @@ async function lookUp(db: Db, inputs: readonly IngestInput[], ctx: PublicActionC
     const overrideProblem = gateOverrideProblem(input, ctx);
     if (overrideProblem) failed.set(index, new UserFacingError(overrideProblem));
     else if (!patient) failed.set(index, new UserFacingError(NO_SUCH_PATIENT));
-    else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt));
+    else if (dup) failed.set(index, new DuplicateScanError(dup.id, dup.acquiredAt, dup.withdrawnAt !== null));
     else if (firstOfKey.has(key)) sameAs.set(index, firstOfKey.get(key)!);
     else {
       firstOfKey.set(key, index);
@@ -270,7 +275,7 @@ async function recordFilms(
   }));
   await options.onRecorded?.(
     tx,
-    recorded.map(({ index, scanId, warnings }) => ({ index, scanId, warnings })),
+    recorded.map(({ index, scanId, sha256, warnings }) => ({ index, scanId, sha256, warnings })),
   );
   return recorded;
 }
@@ -279,7 +284,7 @@ async function recordFilms(
 async function explain(db: Db, error: unknown, film: StoredFilm<PatientFilm>): Promise<Error> {
   if (isUniqueViolation(error)) {
     const winner = await db.scan.findFirst({ where: { patientId: film.meta.patient.id, sha256: film.sha256 } });
-    if (winner) return new DuplicateScanError(winner.id, winner.acquiredAt);
+    if (winner) return new DuplicateScanError(winner.id, winner.acquiredAt, winner.withdrawnAt !== null);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -298,7 +303,8 @@ export async function ingestScans(
   const store = options.store ?? scanStore();
   const time = stepTimer(options.timings);
   const outcomes = new Array<IngestOutcome | undefined>(inputs.length);
-  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, ctx));
+  const shas = inputs.map((input) => input.sha256 ?? sha256Of(input.bytes, options.timings));
+  const { films, failed, sameAs } = await time("lookup", () => lookUp(db, inputs, shas, ctx));
   for (const [index, error] of failed) outcomes[index] = { ok: false, error };
 
   const prepared = await prepareFilms(films, {
@@ -307,6 +313,7 @@ export async function ingestScans(
     facts: (meta, image) => ({ ...meta, facts: scanFacts(meta.input, meta.patient, image) }),
     gate: options.gate,
     frontalGate: { override: (meta) => meta.input.gateOverride },
+    fullRendition: options.fullRendition,
     timings: options.timings,
   });
   for (const r of prepared.refused) outcomes[films[r.index]!.meta.index] = { ok: false, error: r.error };
@@ -341,14 +348,12 @@ export async function ingestScan(
   input: IngestInput,
   ctx: PublicActionContext,
   store: ScanStore = scanStore(),
+  timings?: StepTimings,
 ): Promise<IngestResult> {
-  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1 });
+  // The viewer's large rendition comes with a single upload, from the pixels decoded for the rest (its viewer opens
+  // next); bulk and reference imports leave it to the first request (full-rendition.ts), as they do after a failure.
+  const [outcome] = await ingestScans(db, [input], ctx, { store, decodeConcurrency: 1, fullRendition: true, timings });
   if (!outcome!.ok) throw outcome!.error;
   const { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent } = outcome!;
-  // The viewer's large rendition, made with a single upload (a tenth of a second or so); bulk and reference imports
-  // leave it to the first request (full-rendition.ts), which also covers a failure here.
-  await ensureFullRendition(store, store.keyFor(sha256)).catch((error: unknown) => {
-    console.error(`[radtrack] large rendition of scan ${scanId} not made now: ${(error as Error).message}`);
-  });
   return { scanId, sha256, acquiredAt, acquiredTime, warnings, modelId, extent };
 }

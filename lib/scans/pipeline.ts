@@ -21,7 +21,15 @@ import type { Db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { analyseImage, analyseImages, embeddingModel, type ExtentEstimate, type FilmAnalysis } from "@/lib/embedding";
 import { applyGate, type GateOverride, type GateOverrideRecord } from "@/lib/gate/frontal-film";
-import { decodeScan, makePreview, makeThumbnail, ScanValidationError, type DecodedScan } from "@/lib/image";
+import {
+  decodeScan,
+  makeRenditions,
+  ScanValidationError,
+  type DecodedScan,
+  type Renditions,
+  type StepClock,
+} from "@/lib/image";
+import { lockContent, removeUnlessUsed } from "@/lib/storage/content-lock";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { ScanRejectedError } from "./errors";
 
@@ -42,14 +50,23 @@ export function stepTimer(timings: StepTimings | undefined) {
   };
 }
 
-export function sha256Of(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
+/** The content address of a film's bytes; timed as "hash" when `timings` is given. */
+export function sha256Of(bytes: Buffer, timings?: StepTimings): string {
+  const started = performance.now();
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  if (timings) timings.hash = (timings.hash ?? 0) + performance.now() - started;
+  return digest;
 }
 
-/** Decodes with the configured limits; a refusal becomes a message for the user. */
-export async function decodeForIngest(bytes: Buffer): Promise<DecodedScan> {
+/**
+ * Decodes whole, with the configured limits; a refusal becomes a message for the user. Never at a reduced size
+ * (shrink-on-load, DecodeOptions.maxSide): the model's 224 px input resampled from a smaller decode moves its vector
+ * (cosine 0.985-0.996 on large films, decode-size.test.ts), as much as re-encoding the film would, and every vector
+ * of a model must come from the same recipe for neighbours and drift to mean anything.
+ */
+export async function decodeForIngest(bytes: Buffer, time?: StepClock): Promise<DecodedScan> {
   try {
-    return await decodeScan(bytes, uploadLimits());
+    return await decodeScan(bytes, uploadLimits(), { time });
   } catch (error) {
     if (error instanceof ScanValidationError) throw new ScanRejectedError(error.code, error.message);
     throw error;
@@ -65,8 +82,11 @@ export interface FilmIn<M> {
   existingScanId?: string;
 }
 
-/** What decoding found, without the pixels: those are dropped once the film is embedded and rendered. */
-export type ImageFacts = Omit<DecodedScan, "pixels">;
+/**
+ * What decoding found, without the pixels (dropped once the film is embedded and rendered); width and height are the
+ * image's own.
+ */
+export type ImageFacts = Omit<DecodedScan, "pixels" | "fullSize">;
 
 export interface PreparedFilm<M> extends FilmIn<M> {
   /** Position among the films given to prepareFilms. */
@@ -78,7 +98,7 @@ export interface PreparedFilm<M> extends FilmIn<M> {
   /** Set when an admin accepted this film although the frontal-film gate refused it (to be audited). */
   gateOverride?: GateOverrideRecord;
   /** Absent when existingScanId is set. */
-  renditions?: { preview: Buffer; thumbnail: Buffer };
+  renditions?: Renditions;
 }
 
 export interface StoredFilm<M> extends PreparedFilm<M> {
@@ -116,6 +136,11 @@ export interface PrepareOptions<M> {
    * (re-embedding, backfills) are never refused. `override` names a film an admin accepts although it is refused.
    */
   frontalGate?: { override?: (meta: M) => GateOverride | undefined };
+  /**
+   * Also the viewer's 2048 px rendition, from the same decoded pixels (a single upload: its viewer opens next).
+   * Without it, the first request for the rendition makes it from the stored original (full-rendition.ts).
+   */
+  fullRendition?: boolean;
   timings?: StepTimings;
 }
 
@@ -159,7 +184,8 @@ export async function prepareFilms<M>(
   const decoded = await time("decode", () =>
     mapLimit(films, limit, async (film, index) => {
       try {
-        const image = await decodeForIngest(film.bytes);
+        // Per film, inside the batch's "decode": its parts (validate, decode pixels) as busy time summed over films.
+        const image = await decodeForIngest(film.bytes, options.timings ? time : undefined);
         if (options.facts) metas[index] = options.facts(film.meta, image);
         return image;
       } catch (error) {
@@ -176,8 +202,7 @@ export async function prepareFilms<M>(
     time("renditions", () =>
       mapLimit(ok, limit, async ({ film, image }) => {
         if (film.existingScanId) return undefined;
-        const [preview, thumbnail] = await Promise.all([makePreview(image), makeThumbnail(image)]);
-        return { preview, thumbnail };
+        return makeRenditions(image, { full: options.fullRendition });
       }).catch((error: unknown) => asError(error)),
     ),
   ]);
@@ -218,7 +243,8 @@ export async function prepareFilms<M>(
       refused.push({ index: e.index, step: "gate", error: verdict });
       return;
     }
-    const { format, width, height, sourceBitDepth, dicom } = e.image;
+    const { format, sourceBitDepth, dicom } = e.image;
+    const { width, height } = e.image.fullSize ?? e.image;
     prepared.push({
       ...e.film,
       index: e.index,
@@ -252,9 +278,26 @@ export interface WriteOptions<M, R> {
   timings?: StepTimings;
 }
 
-/** Removes a key's files unless a scan row names them: another ingest of the same content may have committed. */
-export async function removeUnlessUsed(db: Db, store: ScanStore, key: string): Promise<void> {
-  if (!(await db.scan.findFirst({ where: { storageKey: key }, select: { id: true } }))) await store.remove(key);
+/**
+ * Inside the record transaction, before the caller's rows: holds the lock of every key these films name until the
+ * rows commit, and writes again the files of any key that a removal took since the store step (a purge, the clean-up
+ * of a failed upload of the same image, the orphan sweep: lib/storage/content-lock.ts). One stat per film.
+ */
+async function holdFiles<M>(
+  tx: Prisma.TransactionClient,
+  store: ScanStore,
+  films: readonly StoredFilm<M>[],
+): Promise<void> {
+  const named = films.filter((f) => f.storageKey && f.renditions);
+  await lockContent(
+    tx,
+    named.map((f) => f.storageKey!),
+  );
+  for (const film of named) {
+    if (await store.exists(film.storageKey!)) continue;
+    const { preview, thumbnail } = film.renditions!;
+    await store.put(film.sha256, { original: film.bytes, preview, thumbnail });
+  }
 }
 
 const BATCH_TX = { maxWait: 60_000, timeout: 120_000 };
@@ -282,9 +325,15 @@ export async function writeFilms<M, R>(
     Promise.allSettled(
       films.map(async (film): Promise<StoredFilm<M>> => {
         if (film.existingScanId || !film.renditions) return film;
-        const { preview, thumbnail } = film.renditions;
+        const { preview, thumbnail, full } = film.renditions;
         const stored = await store.put(film.sha256, { original: film.bytes, preview, thumbnail });
         if (stored.created) created.add(stored.key);
+        if (full && (stored.created || !(await store.hasRendition(stored.key, "full.jpg")))) {
+          // Not the film's outcome: without it, the first request makes it from the original (full-rendition.ts).
+          await store.putLater(stored.key, "full.jpg", full).catch((error: unknown) => {
+            console.error(`[radtrack] large rendition of ${stored.key} not stored now: ${asError(error).message}`);
+          });
+        }
         return { ...film, storageKey: stored.key };
       }),
     ),
@@ -305,7 +354,12 @@ export async function writeFilms<M, R>(
   if (stored.length === 0) return outcomes;
 
   try {
-    const values = await time("record", () => db.$transaction((tx) => options.record(tx, stored), BATCH_TX));
+    const values = await time("record", () =>
+      db.$transaction(async (tx) => {
+        await holdFiles(tx, store, stored);
+        return options.record(tx, stored);
+      }, BATCH_TX),
+    );
     values.forEach((value, k) => (outcomes[at[k]!] = { ok: true, value }));
     return outcomes;
   } catch (error) {
@@ -322,7 +376,12 @@ export async function writeFilms<M, R>(
   }
   for (const [k, film] of stored.entries()) {
     try {
-      const [value] = await time("record", () => db.$transaction((tx) => options.record(tx, [film]), ONE_TX));
+      const [value] = await time("record", () =>
+        db.$transaction(async (tx) => {
+          await holdFiles(tx, store, [film]);
+          return options.record(tx, [film]);
+        }, ONE_TX),
+      );
       outcomes[at[k]!] = { ok: true, value: value! };
     } catch (error) {
       await cleanUp([film.storageKey]);

@@ -36,3 +36,23 @@ export const uploadScanInput = z
   });
 
 export type UploadScanInput = z.output<typeof uploadScanInput>;
+
+export const WITHDRAW_REASON_MIN = 3;
+export const WITHDRAW_REASON_MAX = 500;
+
+/** Withdrawing a scan needs a reason: it is what the audit log and the patient page show afterwards. */
+export const withdrawScanInput = z.object({
+  scanId: z.uuid("Unknown scan."),
+  reason: z
+    .string({ error: "Give the reason for withdrawing this scan." })
+    .trim()
+    .min(WITHDRAW_REASON_MIN, `Give the reason for withdrawing this scan (at least ${WITHDRAW_REASON_MIN} characters).`)
+    .max(WITHDRAW_REASON_MAX, `Keep the reason under ${WITHDRAW_REASON_MAX} characters.`),
+});
+
+export type WithdrawScanInput = z.output<typeof withdrawScanInput>;
+
+/** Restore and purge name the scan only. */
+export const scanIdInput = z.object({ scanId: z.uuid("Unknown scan.") });
+
+export type ScanIdInput = z.output<typeof scanIdInput>;

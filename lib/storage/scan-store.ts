@@ -89,6 +89,14 @@ export class ScanStore {
     return (await this.blobs.stat(this.blobKey(key, rendition))) !== null;
   }
 
+  /** The files stored under a key (original and renditions), e.g. for a purge to say what it removes. */
+  async renditionsOf(key: string): Promise<Rendition[]> {
+    const found = await Promise.all(
+      RENDITIONS.map(async (r) => ((await this.blobs.stat(this.blobKey(key, r))) ? r : null)),
+    );
+    return found.filter((r): r is Rendition => r !== null);
+  }
+
   async remove(key: string): Promise<void> {
     await this.blobs.remove(RENDITIONS.map((r) => this.blobKey(key, r)));
   }

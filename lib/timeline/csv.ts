@@ -2,14 +2,17 @@ import { csvLine } from "@/lib/csv";
 import type { PatientTimeline } from "./timeline";
 
 /**
- * The timeline as CSV, one row per scan in date order, the same columns as the page's table: the calibrated extent
- * (0-8) with its interval when the model has an extent head, the neighbours' index and class mix, alert, model.
+ * The timeline as CSV, one row per scan in acquisition order, the same columns as the page's table: the day and,
+ * when recorded, the time of day (UTC; empty when not recorded, so films of one day can be told apart and ordered),
+ * the calibrated extent (0-8) with its interval when the model has an extent head, the neighbours' index and class
+ * mix, alert, model.
  */
 export function timelineCsv(timeline: PatientTimeline): string {
   const alerts = new Map(timeline.drift.alerts.map((a) => [a.scanId, a.kind]));
   const rows = [
     [
       "acquired_at",
+      "acquired_time",
       "scan_id",
       "extent",
       "extent_lo",
@@ -24,6 +27,7 @@ export function timelineCsv(timeline: PatientTimeline): string {
     ],
     ...timeline.scans.map((s) => [
       s.acquiredAt.toISOString().slice(0, 10),
+      s.timed ? s.acquiredAt.toISOString().slice(11, 19) : null,
       s.scanId,
       s.extent ? s.extent.value.toFixed(2) : null,
       s.extent ? s.extent.lo.toFixed(2) : null,

@@ -19,7 +19,7 @@ function staleCondition(ctx: TimelineContext): Prisma.Sql {
       JOIN "embeddings" e ON e."scan_id" = s."id" AND e."model_id" = ${ctx.model.id}
       LEFT JOIN "scan_assessments" a
         ON a."scan_id" = s."id" AND a."model_id" = ${ctx.model.id} AND a."library_stamp" = ${ctx.stamp}
-      WHERE s."patient_id" = p."id" AND a."scan_id" IS NULL))`;
+      WHERE s."patient_id" = p."id" AND s."withdrawn_at" IS NULL AND a."scan_id" IS NULL))`;
 }
 
 /** Up to `limit` stale patients, in a stable order. */

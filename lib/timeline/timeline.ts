@@ -27,13 +27,16 @@ export const TIMELINE_ORDER: Prisma.ScanOrderByWithRelationInput[] = [
 
 /** The scans a timeline shows, its stale check and its refresh count: one place, so a new exclusion applies to all. */
 export function timelineScans(patientId: string): Prisma.ScanWhereInput {
-  return { patientId };
+  // A withdrawn scan (lib/scans/withdraw.ts) is on no timeline, drift or summary.
+  return { patientId, withdrawnAt: null };
 }
 
 export interface TimelineScan {
   scanId: string;
   /** The day and, when known, the time of day the film was taken. */
   acquiredAt: Date;
+  /** Whether the time of day was recorded (else acquiredAt is the day's midnight, or the upload time if undated). */
+  timed: boolean;
   view: string | null;
   /**
    * The model's own extent estimate (0-8) with its interval, stored with the vector: it needs no reference library.
@@ -98,6 +101,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: TimelineC
   let pending = 0;
   const out: TimelineScan[] = scans.map((scan) => {
     const acquiredAt = scan.acquiredAt ? acquisitionInstant(scan.acquiredAt, scan.acquiredTime) : scan.createdAt;
+    const timed = scan.acquiredAt !== null && scan.acquiredTime !== null;
     const e = embedded.get(scan.id);
     const extent =
       e?.extent == null ? null : { value: e.extent, lo: e.extentLo ?? e.extent, hi: e.extentHi ?? e.extent };
@@ -106,6 +110,7 @@ export async function patientTimeline(db: Db, patientId: string, ctx?: TimelineC
     return {
       scanId: scan.id,
       acquiredAt,
+      timed,
       view: scan.view,
       extent,
       assessment: a

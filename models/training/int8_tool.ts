@@ -4,11 +4,17 @@
 //   fold      --model-dir <float dir> --out <file.onnx>
 //             ONNX Runtime's basic optimisations (constant folding) saved as plain ONNX, so that the padding
 //             amounts the graph computes from constants become initializers the quantizer can read.
-//   calibrate --model-dir <float dir> --onnx <instrumented.onnx> --tensors <names.json> --images <dir> --n <count>
-//             --out <ranges.json>
-//             min / max of every named tensor over `n` films of <dir> (a training split: never the held-out test).
-//   compare   --model-dir <float dir> --onnx <int8.onnx> --images <dir> --n <count> [--batch 16] [--out <file>]
-//             cosine between the float and the int8 vector of each film, and both graphs' speed at one batch size.
+//   calibrate --model-dir <float dir> --onnx <instrumented.onnx> --tensors <names.json> --images <dir[,dir]>
+//             --n <count> [--bins 2048] --out <ranges.json>
+//             min / max of every named tensor over `n` films of the folders (training splits: never the held-out
+//             test), then a second pass for a histogram of each tensor over its range, from which quantize_int8.py
+//             derives percentile or entropy ranges without running the graph again.
+//   features  --model-dir <float dir> --onnx <graph.onnx> --output <name> --images <dir[,dir]> --n <count> --out <file>
+//             one output of any graph (e.g. the pooled features, made a graph output first) for each film, as
+//             float32 rows in <file> (n x width), for quantize_int8.py --refit-heads.
+//   compare   --model-dir <float dir> --onnx <int8.onnx> --images <dir[,dir]> --n <count> [--batch 16] [--out <file>]
+//             cosine between the float and the int8 vector of each film, the difference of every other output
+//             (extent, view probabilities, frontal distance) and both graphs' speed at one batch size.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -30,6 +36,8 @@ const { values } = parseArgs({
     n: { type: "string", default: "256" },
     batch: { type: "string", default: "16" },
     threads: { type: "string", default: "2" },
+    bins: { type: "string", default: "2048" },
+    output: { type: "string" },
   },
 });
 
@@ -52,12 +60,22 @@ const session = (file: string, extra: InferenceSession.SessionOptions = {}) =>
     ...extra,
   });
 
-/** `n` films of the folder spread over its sorted list, preprocessed as the app does, in batches. */
+/** `n` films over the folders (an equal share each), spread over each sorted list. */
+async function chooseFiles(n: number): Promise<string[]> {
+  const dirs = required("images").split(",");
+  const files: string[] = [];
+  for (const [k, dir] of dirs.entries()) {
+    const all = (await readdir(dir)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+    const share = Math.floor(n / dirs.length) + (k < n % dirs.length ? 1 : 0);
+    const count = Math.min(share, all.length);
+    for (let i = 0; i < count; i++) files.push(path.join(dir, all[Math.floor((i * all.length) / count)]!));
+  }
+  return files;
+}
+
+/** The chosen films preprocessed as the app does, in batches. */
 async function* batches(n: number, size: number): AsyncGenerator<{ input: Float32Array; count: number }> {
-  const dir = required("images");
-  const all = (await readdir(dir)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-  const count = Math.min(n, all.length);
-  const files = Array.from({ length: count }, (_, i) => path.join(dir, all[Math.floor((i * all.length) / count)]!));
+  const files = await chooseFiles(n);
   const pre = createPreprocessor(d);
   for (let i = 0; i < files.length; i += size) {
     const part = files.slice(i, i + size);
@@ -76,31 +94,88 @@ if (command === "fold") {
 } else if (command === "calibrate") {
   const names = JSON.parse(await readFile(required("tensors"), "utf8")) as string[];
   const s = await session(required("onnx"), { graphOptimizationLevel: "disabled" });
+  const bins = Number(values.bins);
   const ranges: Record<string, [number, number]> = {};
   let films = 0;
-  for await (const { input, count } of batches(Number(values.n), Number(values.batch))) {
+  // Decoded once: the second pass sees exactly the same inputs.
+  const inputs: { input: Float32Array; count: number }[] = [];
+  for await (const b of batches(Number(values.n), Number(values.batch))) inputs.push(b);
+  // Per channel too (NCHW): quantize_int8.py --equalize rescales the channels of the residual streams from these.
+  const channels: Record<string, { lo: number[]; hi: number[] }> = {};
+  for (const { input, count } of inputs) {
     const result = await s.run(feeds(input, count), names);
     for (const name of names) {
-      const data = result[name]!.data as Float32Array;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+      const tensor = result[name]!;
+      const data = tensor.data as Float32Array;
+      const c = Number(tensor.dims[1] ?? 1);
+      const plane = data.length / (count * c);
+      const ch = (channels[name] ??= {
+        lo: new Array<number>(c).fill(Infinity),
+        hi: new Array<number>(c).fill(-Infinity),
+      });
+      for (let n = 0; n < count; n++) {
+        for (let k = 0; k < c; k++) {
+          const base = (n * c + k) * plane;
+          let lo = ch.lo[k]!;
+          let hi = ch.hi[k]!;
+          for (let i = base; i < base + plane; i++) {
+            const v = data[i]!;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+          ch.lo[k] = lo;
+          ch.hi[k] = hi;
+        }
       }
-      const [l, h] = ranges[name] ?? [Infinity, -Infinity];
-      ranges[name] = [Math.min(l, lo), Math.max(h, hi)];
     }
     films += count;
   }
-  await writeFile(required("out"), JSON.stringify({ films, ranges }, null, 1));
-  console.log(`calibrated ${names.length} tensors on ${films} films`);
+  for (const name of names) {
+    ranges[name] = [Math.min(...channels[name]!.lo), Math.max(...channels[name]!.hi)];
+  }
+  // Second pass: a histogram over [min(lo, 0), max(hi, 0)], the span a uint8 range must cover at most.
+  const histograms: Record<string, { lo: number; hi: number; counts: number[] }> = {};
+  for (const name of names) {
+    const [lo, hi] = ranges[name]!;
+    histograms[name] = { lo: Math.min(lo, 0), hi: Math.max(hi, 0), counts: new Array<number>(bins).fill(0) };
+  }
+  for (const { input, count } of inputs) {
+    const result = await s.run(feeds(input, count), names);
+    for (const name of names) {
+      const data = result[name]!.data as Float32Array;
+      const h = histograms[name]!;
+      const width = (h.hi - h.lo) / bins || 1;
+      for (let i = 0; i < data.length; i++) {
+        const b = Math.min(bins - 1, Math.max(0, Math.floor((data[i]! - h.lo) / width)));
+        h.counts[b]!++;
+      }
+    }
+  }
+  await writeFile(required("out"), JSON.stringify({ films, ranges, channels, histograms }));
+  console.log(`calibrated ${names.length} tensors on ${films} films (min / max and ${bins}-bin histograms)`);
+} else if (command === "features") {
+  const s = await session(required("onnx"));
+  const output = required("output");
+  const parts: Float32Array[] = [];
+  for await (const { input, count } of batches(Number(values.n), Number(values.batch))) {
+    parts.push(Float32Array.from((await s.run(feeds(input, count), [output]))[output]!.data as Float32Array));
+  }
+  const rows = Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  await writeFile(required("out"), rows);
+  console.log(`${output}: ${rows.length / 4} values from ${values.n} films -> ${values.out}`);
 } else if (command === "compare") {
   const batch = Number(values.batch);
   const float = await session(folder.onnxPath);
   const int8 = await session(required("onnx"));
   const cosines: number[] = [];
+  // Every other output of the contract (extent, view probabilities, frontal distance): absolute and signed
+  // differences, since a small bias moves a mean error as much as noise does.
+  const others = [d.heads?.extent?.output, d.heads?.view?.output, d.heads?.view?.distanceOutput].filter(
+    (o): o is string => typeof o === "string",
+  );
+  const diffs: Record<string, { abs: number[]; signed: number }> = Object.fromEntries(
+    others.map((o) => [o, { abs: [], signed: 0 }]),
+  );
   const time = { float: 0, int8: 0 };
   const inputs: { input: Float32Array; count: number }[] = [];
   for await (const b of batches(Number(values.n), batch)) inputs.push(b);
@@ -109,15 +184,33 @@ if (command === "fold") {
   await int8.run(feeds(inputs[0]!.input, inputs[0]!.count));
   for (const { input, count } of inputs) {
     let t = performance.now();
-    const a = (await float.run(feeds(input, count)))[d.output.name]!.data as Float32Array;
+    const fa = await float.run(feeds(input, count));
     time.float += performance.now() - t;
     t = performance.now();
-    const b = (await int8.run(feeds(input, count)))[d.output.name]!.data as Float32Array;
+    const ia = await int8.run(feeds(input, count));
     time.int8 += performance.now() - t;
+    const a = fa[d.output.name]!.data as Float32Array;
+    const b = ia[d.output.name]!.data as Float32Array;
     for (let i = 0; i < count; i++) {
       let dot = 0;
-      for (let j = 0; j < d.dims; j++) dot += a[i * d.dims + j]! * b[i * d.dims + j]!;
-      cosines.push(dot);
+      let na = 0;
+      let nb = 0;
+      for (let j = 0; j < d.dims; j++) {
+        const x = a[i * d.dims + j]!;
+        const y = b[i * d.dims + j]!;
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+      }
+      cosines.push(dot / Math.sqrt(na * nb));
+    }
+    for (const o of others) {
+      const x = fa[o]!.data as Float32Array;
+      const y = ia[o]!.data as Float32Array;
+      for (let i = 0; i < x.length; i++) {
+        diffs[o]!.abs.push(Math.abs(y[i]! - x[i]!));
+        diffs[o]!.signed += y[i]! - x[i]!;
+      }
     }
   }
   cosines.sort((x, y) => x - y);
@@ -132,6 +225,20 @@ if (command === "fold") {
       median: cosines[Math.floor(films / 2)],
       mean: cosines.reduce((x, y) => x + y, 0) / films,
     },
+    outputs: Object.fromEntries(
+      Object.entries(diffs).map(([o, v]) => {
+        const abs = [...v.abs].sort((x, y) => x - y);
+        return [
+          o,
+          {
+            meanAbs: abs.reduce((x, y) => x + y, 0) / abs.length,
+            p99Abs: abs[Math.floor(abs.length * 0.99)],
+            maxAbs: abs[abs.length - 1],
+            meanSigned: v.signed / abs.length,
+          },
+        ];
+      }),
+    ),
     imagesPerSec: { float: (films / time.float) * 1000, int8: (films / time.int8) * 1000 },
   };
   console.log(JSON.stringify(report, null, 1));

@@ -1,7 +1,8 @@
 // The hospital's way in: an admin points Radtrack at a real Orthanc on the integration page, a modality sends films
 // with DCMTK's storescu, and without anyone uploading anything the patient's timeline gets the new point, the
 // lateral film is skipped with its reason on the status page, and the film of an unknown patient waits on the
-// "to confirm" list until an admin creates the patient.
+// "to confirm" list until an admin creates the patient; with sending turned on, the film's result goes back to Orthanc
+// as a DICOM SR.
 import { expect, test, type Page } from "@playwright/test";
 import { corpusPath } from "@/lib/image/test-support/corpus";
 import { FixtureDir } from "@/lib/image/test-support/dcmtk";
@@ -66,6 +67,7 @@ test("films sent to the PACS reach the timeline; a lateral is skipped, an unknow
   await form.getByLabel("User name (HTTP basic)").fill(orthanc.username);
   await form.getByLabel(/^Password/).fill(orthanc.password);
   await form.getByLabel("Poll every (seconds)").fill("5");
+  await form.getByLabel(/Send each assessed film.s result back to this PACS/).check();
   await form.getByRole("button", { name: "Save settings" }).click();
   await expect(form.getByRole("status")).toHaveText("Settings saved.", { timeout: 60_000 });
 
@@ -87,6 +89,17 @@ test("films sent to the PACS reach the timeline; a lateral is skipped, an unknow
   const pacs = page.locator("section.panel", { has: page.getByRole("heading", { name: "PACS (DICOMweb)" }) });
   await expect(pacs.getByText(orthanc.dicomweb)).toBeVisible();
   await expect(pacs.getByRole("table")).toContainText("lateral view (LL): only frontal chest films are assessed");
+  // The frontal film's result went back to Orthanc as a DICOM SR, in the film's study.
+  await expect(async () => {
+    await page.goto("/admin/status");
+    await expect(pacs.getByRole("definition").filter({ hasText: /^on; 1 sent/ })).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 120_000, intervals: [2_000] });
+  const auth = `Basic ${Buffer.from(`${orthanc.username}:${orthanc.password}`).toString("base64")}`;
+  const srSeries = await fetch(`${orthanc.dicomweb}/series?Modality=SR&PatientID=${mrn}`, {
+    headers: { authorization: auth, accept: "application/dicom+json" },
+  });
+  expect(srSeries.status).toBe(200);
+  expect(await srSeries.json()).toHaveLength(1);
 
   await page.goto("/admin/integration");
   const waiting = page.locator("tr", { hasText: unknownId });

@@ -140,6 +140,8 @@ describe("acquisition dates and times", () => {
       "2024-06-01T09:30:00.500Z",
       "2024-06-01T15:00:00.000Z",
     ]);
+    // The page shows a time only where one was recorded: the day before's midnight is not "00:00".
+    expect(timeline.scans.map((s) => s.timed)).toEqual([false, true, true, true]);
   });
 
   it("fails only the bulk file whose header date is bad; the job is checked, never stuck in checking", async () => {

@@ -27,6 +27,7 @@ import * as patientsRoute from "@/app/api/v1/patients/route";
 import * as patientScansRoute from "@/app/api/v1/patients/[id]/scans/route";
 import * as breakGlassRoute from "@/app/api/v1/patients/[id]/break-glass/route";
 import * as neighborsRoute from "@/app/api/v1/scans/[id]/neighbors/route";
+import * as withdrawRoute from "@/app/api/v1/scans/[id]/withdraw/route";
 import * as previewRoute from "@/app/api/v1/scans/[id]/preview/route";
 import * as thumbnailRoute from "@/app/api/v1/scans/[id]/thumbnail/route";
 import * as sessionPreviewRoute from "@/app/api/scans/[id]/preview/route";
@@ -214,6 +215,9 @@ describe("care-team scoping (RADTRACK_PATIENT_SCOPING=care-team)", () => {
       await call(sessionPreviewRoute.GET, `/api/scans/${theirs.scanId}/preview`, tokens.inTeam, scan),
       await call(sessionThumbnailRoute.GET, `/api/scans/${theirs.scanId}/thumbnail`, tokens.inTeam, scan),
       await call(neighborsRoute.GET, `/api/v1/scans/${theirs.scanId}/neighbors`, tokens.inTeam, scan),
+      await call(withdrawRoute.POST, `/api/v1/scans/${theirs.scanId}/withdraw`, tokens.inTeam, scan, {
+        json: { reason: "Not my patient's film" },
+      }),
     ];
     for (const response of responses) {
       expect(response.status, response.url).toBe(403);
@@ -238,6 +242,7 @@ describe("care-team scoping (RADTRACK_PATIENT_SCOPING=care-team)", () => {
       "Patient SCOPE-THEIRS",
     );
     expect(await t.db.scan.count()).toBe(before.scans);
+    expect(await t.db.scan.count({ where: { withdrawnAt: { not: null } } })).toBe(0);
     // A refusal reads nothing, so it records no view.
     expect(
       await t.db.auditEvent.count({ where: { patientId: theirs.patientId, action: { not: "scan.uploaded" } } }),

@@ -61,6 +61,7 @@ describe("DICOMweb poller (real Orthanc)", () => {
       modalities: ["CR", "DX"],
       aeTitles: [],
       institutions: [],
+      sendResults: false,
     };
     janeId = (await t.db.patient.create({ data: { mrn: "P-100", name: "Jane Doe", sex: "female" } })).id;
     const u = await t.db.user.create({

@@ -117,4 +117,23 @@ describe("docker-compose.yml", () => {
     expect(svc("web").depends_on).toMatchObject({ db: { condition: "service_healthy" } });
     expect(svc("worker").depends_on).toMatchObject({ db: { condition: "service_healthy" } });
   });
+
+  it("adds a PACS in profile pacs: Orthanc pinned to a release, wired to the app's DICOMweb settings", () => {
+    const orthanc = svc("orthanc");
+    expect(orthanc.profiles).toEqual(["pacs"]);
+    // A release tag by default (overridable), never a moving one.
+    expect(orthanc.image).toMatch(/^orthancteam\/orthanc:\$\{ORTHANC_TAG:-\d+\.\d+\.\d+\}$/);
+    expect(orthanc.environment?.DICOM_WEB_PLUGIN_ENABLED).toBe("true");
+    for (const app of ["app", "web", "worker"]) {
+      const env = svc(app).environment!;
+      for (const name of [
+        "RADTRACK_DICOMWEB_URL",
+        "RADTRACK_DICOMWEB_SEND_RESULTS",
+        "RADTRACK_PACS_CREATE_PATIENTS",
+        "RADTRACK_PACS_CARE_TEAM",
+      ]) {
+        expect(env[name], `${app} ${name}`).toMatch(new RegExp(`^\\$\\{${name}:-`));
+      }
+    }
+  });
 });

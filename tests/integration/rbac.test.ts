@@ -80,6 +80,14 @@ const TABLE: Record<string, Entry> = {
       return form;
     },
   },
+  // Withdrawing a wrong scan: any signed-in user; restoring and purging it: admins only. An unknown scan: "does not
+  // exist" for whoever gets past the role check.
+  "scans.withdraw": {
+    allowed: signedIn,
+    input: (caller) => ({ scanId: "00000000-0000-4000-8000-000000000000", reason: `rbac check by ${caller}` }),
+  },
+  "scans.restore": { allowed: adminOnly, input: () => ({ scanId: "00000000-0000-4000-8000-000000000000" }) },
+  "scans.purge": { allowed: adminOnly, input: () => ({ scanId: "00000000-0000-4000-8000-000000000000" }) },
   // Curating the reference library changes everyone's neighbours: admins only. An unknown scan: "not in the library".
   "reference.relabel": {
     allowed: adminOnly,

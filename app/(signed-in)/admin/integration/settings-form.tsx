@@ -67,6 +67,12 @@ export function SettingsForm({ settings }: { settings: SettingsView }) {
           defaultValue={settings.institutions}
           errors={errors}
         />
+        <label className="field">
+          <span>
+            <input type="checkbox" name="sendResults" defaultChecked={settings.sendResults} /> Send each assessed
+            film&apos;s result back to this PACS (DICOM SR, decision support)
+          </span>
+        </label>
       </fieldset>
       {!readOnly && (
         <>

@@ -1,12 +1,15 @@
 import Link from "next/link";
 import { db } from "@/lib/db/client";
+import { config } from "@/lib/config";
 import { pacsStatus } from "@/lib/dicomweb/status";
+import { resultsStatus } from "@/lib/results/status";
 
 const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never");
 
 /** The PACS link on the status page: last poll, counts, errors, and what waits for an admin. */
 export async function PacsStatusPanel() {
-  const s = await pacsStatus(db());
+  const [s, results] = await Promise.all([pacsStatus(db()), resultsStatus(db())]);
+  const dimse = config().dimse;
   return (
     <section className="panel" aria-labelledby="pacs-heading">
       <h2 id="pacs-heading">PACS (DICOMweb)</h2>
@@ -42,6 +45,23 @@ export async function PacsStatusPanel() {
           </dd>
         </dl>
       )}
+      <dl className="facts">
+        <dt>Results to the PACS (DICOM SR)</dt>
+        <dd>
+          {results.on ? "on" : "off"}; {results.sent} sent
+          {results.lastSentAt ? ` (last ${when(results.lastSentAt)})` : ""}, {results.failedAttempts} failed attempts
+        </dd>
+        {results.lastFailure && (
+          <>
+            <dt>Last failed send</dt>
+            <dd>
+              {when(results.lastFailure.at)}: {results.lastFailure.error}
+            </dd>
+          </>
+        )}
+        <dt>C-STORE receiver</dt>
+        <dd>{dimse ? `port ${dimse.port}, AE title ${dimse.aeTitle}` : "off (RADTRACK_DIMSE_PORT not set)"}</dd>
+      </dl>
       <p>
         Instances waiting for an admin to confirm their patient:{" "}
         <Link href="/admin/integration">{s.waitingForAdmin}</Link>
@@ -61,7 +81,7 @@ export async function PacsStatusPanel() {
             {s.recentProblems.map((p) => (
               <tr key={p.sopInstanceUid}>
                 <td>{when(p.at)}</td>
-                <td>{p.via === "poll" ? "polled" : "pushed (STOW-RS)"}</td>
+                <td>{p.via === "poll" ? "polled" : p.via === "dimse" ? "sent (C-STORE)" : "pushed (STOW-RS)"}</td>
                 <td>{p.outcome}</td>
                 <td>{p.reason}</td>
               </tr>

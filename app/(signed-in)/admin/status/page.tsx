@@ -17,7 +17,7 @@ export const metadata: Metadata = { title: "System status" };
 
 export default async function StatusPage() {
   await requirePageActor(["admin"]);
-  const [status, byClass, models, patients, scans, staleDrift, pendingDrift, seed] = await Promise.all([
+  const [status, byClass, models, patients, scans, withdrawn, staleDrift, pendingDrift, seed] = await Promise.all([
     embeddingStatus(),
     db().referenceLabel.groupBy({ by: ["class"], _count: { _all: true } }),
     db().model.findMany({
@@ -25,7 +25,8 @@ export default async function StatusPage() {
       select: { id: true, dims: true, sha256: true, createdAt: true },
     }),
     db().patient.count(),
-    db().scan.count({ where: { patientId: { not: null } } }),
+    db().scan.count({ where: { patientId: { not: null }, withdrawnAt: null } }),
+    db().scan.count({ where: { patientId: { not: null }, withdrawnAt: { not: null } } }),
     countStaleSummaries(db()).catch(() => null),
     pendingDriftRefreshes(),
     readSeedProgress(loadConfig().dataDir),
@@ -85,6 +86,7 @@ export default async function StatusPage() {
           <dt>Patients / patient scans</dt>
           <dd>
             {patients} / {scans}
+            {withdrawn > 0 ? ` (and ${withdrawn} withdrawn, awaiting restore or purge)` : ""}
           </dd>
         </dl>
         <dl className="facts" aria-label="First-start preparation">

@@ -12,6 +12,8 @@ import { BreakGlassRequiredError } from "@/lib/patients/access";
 import { openPatient } from "@/lib/patients/service";
 import { referenceDetails, type ReferenceDetails } from "@/lib/reference/details";
 import { regionOn } from "@/lib/drift/scale";
+import { withdrawnScans } from "@/lib/scans/withdraw";
+import { filmWhen } from "@/lib/timeline/film-time";
 import { patientTimeline, type PatientTimeline } from "@/lib/timeline/timeline";
 import { BreakGlassPanel } from "./break-glass-panel";
 import { DriftSummary } from "./drift-summary";
@@ -24,6 +26,8 @@ import { TimelineChart } from "./timeline-chart";
 import { TimelineTable } from "./timeline-table";
 import type { TimelinePointView } from "./timeline-types";
 import { UploadScan } from "./upload-scan";
+import { WithdrawScan } from "./withdraw-scan";
+import { WithdrawnFilms } from "./withdrawn-films";
 
 export const metadata: Metadata = { title: "Patient" };
 
@@ -37,6 +41,7 @@ function toView(timeline: PatientTimeline): TimelinePointView[] {
     return {
       scanId: s.scanId,
       date: s.acquiredAt.toISOString(),
+      timed: s.timed,
       value,
       lo: onExtent ? (extent?.lo ?? null) : null,
       hi: onExtent ? (extent?.hi ?? null) : null,
@@ -77,6 +82,7 @@ export default async function PatientPage({
     timelineError = `The timeline could not be read: ${(error as Error).message}`;
   }
   const points = timeline ? toView(timeline) : [];
+  const withdrawn = await withdrawnScans(db(), patient.id);
   const chosen = points.findIndex((p) => p.scanId === requestedScan);
   const at = chosen >= 0 ? chosen : points.length - 1;
   const selected = points[at] ?? null;
@@ -145,7 +151,10 @@ export default async function PatientPage({
         {points.length === 0 ? (
           <p className="empty">No scans yet for this patient.</p>
         ) : (
-          <ol className="scan-strip" aria-label="Scans in date order (left and right arrow keys step through them)">
+          <ol
+            className="scan-strip"
+            aria-label="Scans in order of acquisition (left and right arrow keys step through them)"
+          >
             {points.map((p) => (
               <li key={p.scanId}>
                 <Link
@@ -154,9 +163,9 @@ export default async function PatientPage({
                   scroll={false}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- authenticated image route */}
-                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${p.date.slice(0, 10)}`} width={96} height={96} />
+                  <img src={thumbnailUrl(p.scanId)} alt={`Scan of ${filmWhen(p)}`} width={96} height={96} />
                   <span>
-                    {p.date.slice(0, 10)}
+                    {filmWhen(p)}
                     {p.alert ? " ⚠" : ""}
                   </span>
                 </Link>
@@ -175,11 +184,21 @@ export default async function PatientPage({
 
       {selected && (
         <section aria-labelledby="selected-heading" className="panel">
-          <h2 id="selected-heading">Scan of {selected.date.slice(0, 10)}</h2>
+          <div className="section-head">
+            <h2 id="selected-heading">Scan of {filmWhen(selected)}</h2>
+            <div className="no-print">
+              <WithdrawScan
+                key={selected.scanId}
+                patientId={patient.id}
+                scanId={selected.scanId}
+                date={filmWhen(selected)}
+              />
+            </div>
+          </div>
           <ScanComparison
             key={selected.scanId}
-            current={{ scanId: selected.scanId, date: selected.date }}
-            films={points.map((p) => ({ scanId: p.scanId, date: p.date }))}
+            current={{ scanId: selected.scanId, date: selected.date, timed: selected.timed }}
+            films={points.map((p) => ({ scanId: p.scanId, date: p.date, timed: p.timed }))}
             explains={timeline?.scale.id === "extent" ? "extent" : "index"}
           />
           {neighbours ? (
@@ -196,6 +215,8 @@ export default async function PatientPage({
           <TimelineTable patientId={patient.id} points={points} scale={timeline!.scale} />
         </section>
       )}
+
+      <WithdrawnFilms films={withdrawn} isAdmin={actor.role === "admin"} />
     </section>
   );
 }

@@ -6,10 +6,10 @@
 // level on the displayed grey values, and invert). On request, the current film carries its occlusion heatmap.
 import Panzoom, { type PanzoomObject } from "@panzoom/panzoom";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
+import { filmInterval, filmWhen, type FilmMoment } from "@/lib/timeline/film-time";
 
-interface Film {
+interface Film extends FilmMoment {
   scanId: string;
-  date: string;
 }
 
 interface Windowing {
@@ -26,7 +26,6 @@ const PRESETS: { name: string; width: number; level: number }[] = [
   { name: "Bright range (mediastinum, bone)", width: 140, level: 180 },
   { name: "High contrast", width: 96, level: 128 },
 ];
-const DAY = 86_400_000;
 const MAX_SCALE = 8;
 const KEY_PAN = 40;
 
@@ -35,10 +34,6 @@ export function transfer({ width, level, invert }: Windowing): { slope: number; 
   const w = width / 255;
   const low = (level - width / 2) / 255;
   return invert ? { slope: -1 / w, intercept: 1 + low / w } : { slope: 1 / w, intercept: -low / w };
-}
-
-function daysBetween(a: string, b: string): number {
-  return Math.round(Math.abs(Date.parse(a.slice(0, 10)) - Date.parse(b.slice(0, 10))) / DAY);
 }
 
 type Role = "Previous" | "Baseline" | "Comparison";
@@ -192,8 +187,7 @@ export function ScanComparison({
         <h3 id="compare-heading">{compare ? "Current and comparison film" : "Current film"}</h3>
         {compare && (
           <p className="interval" data-testid="days-between">
-            {daysBetween(current.date, compare.date)} days between {compare.date.slice(0, 10)} and{" "}
-            {current.date.slice(0, 10)}
+            {filmInterval(current, compare)}
           </p>
         )}
       </div>
@@ -202,11 +196,11 @@ export function ScanComparison({
           <span>Compare with</span>
           <select value={choice} onChange={(e) => setChoice(e.target.value)} disabled={others.length === 0}>
             <option value="none">No comparison</option>
-            {previous && <option value="previous">Previous film ({previous.date.slice(0, 10)})</option>}
-            {first && <option value="baseline">First film, baseline ({first.date.slice(0, 10)})</option>}
+            {previous && <option value="previous">Previous film ({filmWhen(previous)})</option>}
+            {first && <option value="baseline">First film, baseline ({filmWhen(first)})</option>}
             {others.map((f) => (
               <option key={f.scanId} value={f.scanId}>
-                Film of {f.date.slice(0, 10)}
+                Film of {filmWhen(f)}
               </option>
             ))}
           </select>
@@ -327,7 +321,7 @@ export function ScanComparison({
                 <img
                   className="film"
                   src={`/api/scans/${film.scanId}/full`}
-                  alt={`${label} film of ${film.date.slice(0, 10)}`}
+                  alt={`${label} film of ${filmWhen(film)}`}
                   width={1024}
                   height={1024}
                   draggable={false}
@@ -360,7 +354,7 @@ export function ScanComparison({
               )}
             </div>
             <figcaption>
-              {label} · {film.date.slice(0, 10)}
+              {label} · {filmWhen(film)}
             </figcaption>
           </figure>
         ))}

@@ -1,11 +1,12 @@
 import Link from "next/link";
+import { filmWhen } from "@/lib/timeline/film-time";
 import type { ScaleView, TimelinePointView } from "./timeline-types";
 
 function interval(p: TimelinePointView): string {
   return p.lo === null || p.hi === null ? "—" : `${p.lo.toFixed(1)}–${p.hi.toFixed(1)}`;
 }
 
-/** The numbers behind the chart, one row per scan in date order: readable without the chart, and by tests. */
+/** The numbers behind the chart, one row per scan in order of acquisition (day, then time): readable without the chart, and by tests. */
 export function TimelineTable({
   patientId,
   points,
@@ -18,10 +19,10 @@ export function TimelineTable({
   const digits = scale.id === "extent" ? 1 : 3;
   return (
     <table className="table timeline-table">
-      <caption className="sr-only">{scale.label} of each scan, in date order</caption>
+      <caption className="sr-only">{scale.label} of each scan, in order of acquisition</caption>
       <thead>
         <tr>
-          <th scope="col">Acquisition date</th>
+          <th scope="col">Acquired (UTC)</th>
           <th scope="col">{scale.id === "extent" ? "Extent (0-8)" : "Severity index"}</th>
           <th scope="col">Interval</th>
           <th scope="col">Region</th>
@@ -37,7 +38,7 @@ export function TimelineTable({
           <tr key={p.scanId} data-scan-id={p.scanId}>
             <th scope="row">
               <Link href={`/patients/${patientId}?scan=${p.scanId}`} scroll={false}>
-                {p.date.slice(0, 10)}
+                {filmWhen(p)}
               </Link>
             </th>
             <td>{p.value === null ? "—" : p.value.toFixed(digits)}</td>

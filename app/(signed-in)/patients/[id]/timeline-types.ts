@@ -4,6 +4,8 @@ export type ClassName = "healthy" | "infected" | "severe";
 export interface TimelinePointView {
   scanId: string;
   date: string;
+  /** Whether `date` carries a recorded time of day (films of one day are ordered by it). */
+  timed: boolean;
   /** Severity on the scale in use: the calibrated extent (0-8) or, for an embedding-only model, the 0-1 index. */
   value: number | null;
   /** The estimate's interval on the same scale (extent only). */

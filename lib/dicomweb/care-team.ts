@@ -1,0 +1,33 @@
+// Patients created from PACS files (automatically, RADTRACK_PACS_CREATE_PATIENTS, or by an admin's "create from the
+// file") join the care team RADTRACK_PACS_CARE_TEAM names, so that under care-team scoping the clinicians who follow
+// those films see them at once. No team named: no team, as for any patient an admin creates.
+import type { PublicActionContext } from "@/lib/actions/define-action";
+import { recordAudit } from "@/lib/audit/audit-log";
+import type { Prisma } from "@/lib/db/generated/client";
+
+/** Inside the transaction that creates the patient. Returns the team's id, or null (none named, or none by that name). */
+export async function joinPacsCareTeam(
+  tx: Prisma.TransactionClient,
+  patientId: string,
+  teamName: string | undefined,
+  ctx: PublicActionContext,
+): Promise<string | null> {
+  if (!teamName) return null;
+  const team = await tx.careTeam.findUnique({ where: { name: teamName }, select: { id: true } });
+  if (!team) {
+    // The patient is still created (an admin sees every patient and can add it on Admin -> Care teams).
+    console.warn(
+      `[radtrack] RADTRACK_PACS_CARE_TEAM names no care team ("${teamName}"): patient ${patientId} joins none`,
+    );
+    return null;
+  }
+  await tx.careTeamPatient.createMany({ data: [{ teamId: team.id, patientId }], skipDuplicates: true });
+  await recordAudit(tx, ctx, {
+    action: "care_team.patient_added",
+    targetType: "care_team",
+    targetId: team.id,
+    patientId,
+    details: { via: "dicomweb" },
+  });
+  return team.id;
+}
