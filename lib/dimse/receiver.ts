@@ -14,7 +14,7 @@ const dimse = dimseModule as unknown as typeof Dimse;
 const { DicomMetaDictionary, DicomDict } = dcmjs.data;
 
 /** What the receiver answers for one instance (a C-STORE status, PS3.4 B.2.3). */
-export type StoreStatus = "stored" | "refused" | "failed";
+export type StoreStatus = "stored" | "refused" | "too-large" | "failed";
 
 export interface DimsePeer {
   callingAeTitle: string;
@@ -26,6 +26,8 @@ export type InstanceHandler = (bytes: Buffer, peer: DimsePeer) => Promise<StoreS
 export interface DimseReceiverOptions {
   port: number;
   aeTitle: string;
+  /** An instance larger than this is refused without being kept in memory (the upload limit). */
+  maxBytes: number;
   handle: InstanceHandler;
 }
 
@@ -56,9 +58,10 @@ export const ACCEPTED_TRANSFER_SYNTAXES: readonly string[] = [
   "1.2.840.10008.1.2.5",
 ];
 
-// PS3.4 Table B.2-1: 0xC000 "Cannot understand" (the film is not one Radtrack takes: a lateral, a knee), 0x0110
-// "Processing failure" (Radtrack could not store it now; the sender may try again).
-const STATUS: Record<StoreStatus, number> = { stored: 0x0000, refused: 0xc000, failed: 0x0110 };
+// PS3.4 Table B.2-1: 0xC000 "Cannot understand" (the film is not one Radtrack takes: a lateral, a knee), 0xA700
+// "Refused: out of resources" (larger than the upload limit), 0x0110 "Processing failure" (Radtrack could not store
+// it now; the sender may try again).
+const STATUS: Record<StoreStatus, number> = { stored: 0x0000, refused: 0xc000, "too-large": 0xa700, failed: 0x0110 };
 
 /** Prefixes the data set as received with a Part 10 preamble and meta header. */
 export function part10(
@@ -80,15 +83,24 @@ export function part10(
   return Buffer.concat([Buffer.from(meta.write()), dataset]);
 }
 
-/** Collects a C-STORE data set's bytes as they arrive. */
+/** Collects a C-STORE data set's bytes as they arrive, up to a limit; past it, only counts them. */
 class Collector extends Writable {
   private readonly chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.oversized) this.chunks.length = 0;
+    else this.chunks.push(chunk);
     done();
   }
-  bytes(): Buffer {
-    return Buffer.concat(this.chunks);
+  get oversized(): boolean {
+    return this.size > this.maxBytes;
+  }
+  bytes(): Buffer | null {
+    return this.oversized ? null : Buffer.concat(this.chunks);
   }
 }
 
@@ -96,7 +108,7 @@ interface ScpOptions {
   customOptions?: Record<string, unknown>;
 }
 
-function scpFor(aeTitle: string, handle: InstanceHandler): typeof Dimse.Scp {
+function scpFor({ aeTitle, handle, maxBytes }: DimseReceiverOptions): typeof Dimse.Scp {
   const { Scp, Dataset } = dimse;
   const { CEchoResponse, CStoreResponse } = dimse.responses;
   const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = dimse.constants;
@@ -104,7 +116,7 @@ function scpFor(aeTitle: string, handle: InstanceHandler): typeof Dimse.Scp {
   return class RadtrackScp extends Scp {
     private readonly address: string;
     private callingAeTitle = "";
-    private readonly received = new WeakMap<Dimse.requests.CStoreRequest, { bytes: Buffer; syntax: string }>();
+    private readonly received = new WeakMap<Dimse.requests.CStoreRequest, { bytes: Buffer | null; syntax: string }>();
     private readonly collectors = new WeakMap<Writable, Dimse.requests.CStoreRequest>();
 
     constructor(socket: Socket, opts?: ScpOptions) {
@@ -147,7 +159,7 @@ function scpFor(aeTitle: string, handle: InstanceHandler): typeof Dimse.Scp {
       _context: Dimse.association.PresentationContext,
       request: Dimse.requests.CStoreRequest,
     ): Writable {
-      const collector = new Collector();
+      const collector = new Collector(maxBytes);
       this.collectors.set(collector, request);
       return collector;
     }
@@ -175,6 +187,7 @@ function scpFor(aeTitle: string, handle: InstanceHandler): typeof Dimse.Scp {
       };
       const received = this.received.get(request);
       if (!received) return answer("failed");
+      if (!received.bytes) return answer("too-large");
       const bytes = part10(received.bytes, {
         sopClassUid: request.getAffectedSopClassUid(),
         sopInstanceUid: request.getAffectedSopInstanceUid(),
@@ -201,7 +214,7 @@ export interface DimseReceiver {
 export function startDimseReceiver(options: DimseReceiverOptions): Promise<DimseReceiver> {
   // The library logs every association at "info"; Radtrack's own log says what matters.
   dimse.log.setLevel("warn");
-  const server = new dimse.Server(scpFor(options.aeTitle, options.handle));
+  const server = new dimse.Server(scpFor(options));
   return new Promise((resolve, reject) => {
     let listening = false;
     server.on("listening", () => {

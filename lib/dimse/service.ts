@@ -2,7 +2,7 @@
 // DICOMweb settings' filters and the patient-matching rules, origin "dimse" and the sender's AE title and address
 // as the remote system. One receiver per process, started by the server or a worker when RADTRACK_DIMSE_PORT is set.
 import type { PublicActionContext } from "@/lib/actions/define-action";
-import { config as appConfig, type RadtrackConfig } from "@/lib/config";
+import { config as appConfig, uploadLimits, type RadtrackConfig } from "@/lib/config";
 import { db as defaultDb, type Db } from "@/lib/db/client";
 import { receiveInstances } from "@/lib/dicomweb/receive";
 import { activeDicomweb, receiveSettings } from "@/lib/dicomweb/settings";
@@ -38,6 +38,7 @@ export function startConfiguredDimseReceiver(
         port: dimse.port,
         aeTitle: dimse.aeTitle,
         handle: receiveOverDimse(options.db ?? defaultDb(), cfg),
+        maxBytes: uploadLimits().maxBytes,
       })
     : Promise.resolve(null);
   holder[KEY] = started;

@@ -55,7 +55,7 @@ describe("result SR", () => {
     await fx?.remove();
   });
 
-  it("joins the source film's patient and study in a new series, references the film and passes dsrdump", async () => {
+  it("joins the source film's patient and study in a new series, references the film, passes dsrdump and dciodvfy", async () => {
     const source = readSourceFilm(await fx.read("film.dcm"));
     const sr = buildResultSr(scan, source, { now: new Date("2026-12-07T12:34:56Z") });
     await writeFile(fx.file("sr.dcm"), sr.bytes);
@@ -101,15 +101,15 @@ describe("result SR", () => {
     expect(read.nums.get("extent-lo")?.value).toBe(1.7);
     expect(read.nums.get("extent-hi")?.value).toBe(4.95);
     expect(read.nums.get("neighbour-index")).toEqual({ value: 0.4322, unit: "1" });
-    expect(read.nums.get("neighbours-k")?.value).toBe(36);
-    expect(read.nums.get("neighbours-healthy")?.value).toBe(9);
-    expect(read.nums.get("neighbours-infected")?.value).toBe(21);
-    expect(read.nums.get("neighbours-severe")?.value).toBe(6);
+    expect(read.nums.get("nbrs-k")?.value).toBe(36);
+    expect(read.nums.get("nbrs-healthy")?.value).toBe(9);
+    expect(read.nums.get("nbrs-infected")?.value).toBe(21);
+    expect(read.nums.get("nbrs-severe")?.value).toBe(6);
     expect(read.codes.get("region")).toBe("region-infected");
     expect(read.codes.get("121005")).toBe("121007");
     expect(read.texts.get("111001")).toBe("cxr-densenet-v2");
     expect(read.texts.get("111003")).toBe("2.1");
-    expect(read.texts.get("reference-library-state")).toBe("lib-2026-12-01-abc");
+    expect(read.texts.get("library-state")).toBe("lib-2026-12-01-abc");
     expect(read.texts.get("121106")).toBe(DECISION_SUPPORT);
     expect(read.texts.get("121071")).toMatch(/extent estimate 3\.2149 .*interval 1\.7 to 4\.95.*index 0\.4322/);
     expect(JSON.stringify(ds.CodingSchemeIdentificationSequence)).toContain(LOCAL_SCHEME);
@@ -133,6 +133,9 @@ describe("result SR", () => {
       PatientID: "MRN-43",
       PatientName: "Müller^Jörg",
       Modality: "DX",
+      StudyDate: "20261202",
+      StudyTime: "0930",
+      StudyID: "S2",
     });
     const source = readSourceFilm(await fx.read("utf8.dcm"));
     const sr = buildResultSr({ ...scan, extent: null, model: { id: "m", version: null } }, source);

@@ -177,11 +177,11 @@ export function buildResultSr(scan: SrScan, source: SourceFilm, options: { now?:
         ConceptNameCodeSequence: [local("region", "Band of the neighbours' severity index")],
         ConceptCodeSequence: [local(`region-${a.region}`, a.region)],
       },
-      num(local("neighbours-k", "Nearest reference films compared"), a.k, films),
-      num(local("neighbours-healthy", "Nearest reference films labelled healthy"), a.mix.healthy, films),
-      num(local("neighbours-infected", "Nearest reference films labelled infected"), a.mix.infected, films),
-      num(local("neighbours-severe", "Nearest reference films labelled severe"), a.mix.severe, films),
-      text("CONTAINS", local("reference-library-state", "State of the reference library"), a.libraryStamp),
+      num(local("nbrs-k", "Nearest reference films compared"), a.k, films),
+      num(local("nbrs-healthy", "Nearest reference films labelled healthy"), a.mix.healthy, films),
+      num(local("nbrs-infected", "Nearest reference films labelled infected"), a.mix.infected, films),
+      num(local("nbrs-severe", "Nearest reference films labelled severe"), a.mix.severe, films),
+      text("CONTAINS", local("library-state", "State of the reference library"), a.libraryStamp),
     );
   }
   findings.push(
@@ -235,7 +235,7 @@ export function buildResultSr(scan: SrScan, source: SourceFilm, options: { now?:
     SeriesDescription: "Radtrack severity (decision support)",
     ReferencedPerformedProcedureStepSequence: [],
     Manufacturer: "Radtrack",
-    ManufacturerModelName: model.id,
+    ManufacturerModelName: model.id.slice(0, 64),
     ...(model.version ? { SoftwareVersions: model.version } : {}),
     // SR Document General.
     InstanceNumber: "1",

@@ -29,6 +29,7 @@ import {
   type Renditions,
   type StepClock,
 } from "@/lib/image";
+import { lockContent, removeUnlessUsed } from "@/lib/storage/content-lock";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { ScanRejectedError } from "./errors";
 
@@ -277,9 +278,26 @@ export interface WriteOptions<M, R> {
   timings?: StepTimings;
 }
 
-/** Removes a key's files unless a scan row names them: another ingest of the same content may have committed. */
-export async function removeUnlessUsed(db: Db, store: ScanStore, key: string): Promise<void> {
-  if (!(await db.scan.findFirst({ where: { storageKey: key }, select: { id: true } }))) await store.remove(key);
+/**
+ * Inside the record transaction, before the caller's rows: holds the lock of every key these films name until the
+ * rows commit, and writes again the files of any key that a removal took since the store step (a purge, the clean-up
+ * of a failed upload of the same image, the orphan sweep: lib/storage/content-lock.ts). One stat per film.
+ */
+async function holdFiles<M>(
+  tx: Prisma.TransactionClient,
+  store: ScanStore,
+  films: readonly StoredFilm<M>[],
+): Promise<void> {
+  const named = films.filter((f) => f.storageKey && f.renditions);
+  await lockContent(
+    tx,
+    named.map((f) => f.storageKey!),
+  );
+  for (const film of named) {
+    if (await store.exists(film.storageKey!)) continue;
+    const { preview, thumbnail } = film.renditions!;
+    await store.put(film.sha256, { original: film.bytes, preview, thumbnail });
+  }
 }
 
 const BATCH_TX = { maxWait: 60_000, timeout: 120_000 };
@@ -336,7 +354,12 @@ export async function writeFilms<M, R>(
   if (stored.length === 0) return outcomes;
 
   try {
-    const values = await time("record", () => db.$transaction((tx) => options.record(tx, stored), BATCH_TX));
+    const values = await time("record", () =>
+      db.$transaction(async (tx) => {
+        await holdFiles(tx, store, stored);
+        return options.record(tx, stored);
+      }, BATCH_TX),
+    );
     values.forEach((value, k) => (outcomes[at[k]!] = { ok: true, value }));
     return outcomes;
   } catch (error) {
@@ -353,7 +376,12 @@ export async function writeFilms<M, R>(
   }
   for (const [k, film] of stored.entries()) {
     try {
-      const [value] = await time("record", () => db.$transaction((tx) => options.record(tx, [film]), ONE_TX));
+      const [value] = await time("record", () =>
+        db.$transaction(async (tx) => {
+          await holdFiles(tx, store, [film]);
+          return options.record(tx, [film]);
+        }, ONE_TX),
+      );
       outcomes[at[k]!] = { ok: true, value: value! };
     } catch (error) {
       await cleanUp([film.storageKey]);

@@ -12,6 +12,7 @@ import type { Prisma } from "@/lib/db/generated/client";
 import { UserFacingError } from "@/lib/errors";
 import { requirePatientAccess } from "@/lib/patients/access";
 import { scanStore } from "@/lib/storage";
+import { removeUnlessUsed } from "@/lib/storage/content-lock";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { requestDriftRefresh } from "@/lib/timeline/drift-queue";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";
@@ -220,11 +221,8 @@ export async function purgeScan(
   let filesRemoved = 0;
   if (sharedWith === 0) {
     try {
-      // Checked again after the commit: an upload of the same content may have named the key meanwhile.
-      if (!(await db.scan.findFirst({ where: { storageKey: scan.storageKey }, select: { id: true } }))) {
-        await store.remove(scan.storageKey);
-        filesRemoved = files.length;
-      }
+      // Checked again under the key's lock: an upload of the same content may be recording a row naming it.
+      if (await removeUnlessUsed(db, store, scan.storageKey)) filesRemoved = files.length;
     } catch (error) {
       console.error("purge: files left for the orphan sweep:", (error as Error).name);
     }

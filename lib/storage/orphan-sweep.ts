@@ -3,6 +3,7 @@
 // only when it is older than the grace period (an upload in flight writes its files before its row commits) and no
 // scan row names it, checked again just before removal.
 import type { Db } from "@/lib/db/client";
+import { removeUnlessUsed } from "./content-lock";
 import type { StoredEntry } from "./scan-store";
 
 /** What the sweep needs from a store: a listing and a removal, so that any storage back-end can be swept. */
@@ -44,10 +45,9 @@ export async function sweepOrphans(
     const used = new Set(named.map((row) => row.storageKey));
     for (const key of keys) {
       if (used.has(key)) continue;
-      // A re-upload of the same image may have committed a row naming this folder since the batch query.
-      if (await db.scan.findFirst({ where: { storageKey: key }, select: { id: true } })) continue;
-      await store.remove(key);
-      removed++;
+      // A re-upload of the same image may have committed a row naming this folder since the batch query, or be
+      // recording one now: checked again under the key's lock (content-lock.ts).
+      if (await removeUnlessUsed(db, store, key)) removed++;
     }
   };
   for await (const entry of store.list()) {

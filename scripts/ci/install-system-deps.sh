@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suites need on a clean Debian bookworm machine: PostgreSQL 15 with pgvector built from
-# Debian's trixie source package (bookworm ships none), Chromium for Playwright, DCMTK for independent DICOM fixtures,
+# Debian's trixie source package (bookworm ships none), Chromium for Playwright, DCMTK for independent DICOM fixtures
+# and dicom3tools to validate the DICOM objects Radtrack writes,
 # Orthanc with its DICOMweb plugin as the PACS of the integration tests,
 # curl for .ci/run's smoke check.
 # Idempotent: each step is skipped when its result is already there.
@@ -12,6 +13,8 @@ command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/lib/postgresql/$PG_MAJOR/bin/initdb ] || need+=(postgresql-$PG_MAJOR)
 [ -x /usr/lib/postgresql/$PG_MAJOR/bin/pg_config ] || [ -x /usr/bin/pg_config ] && [ -d /usr/include/postgresql/$PG_MAJOR/server ] || need+=(postgresql-server-dev-$PG_MAJOR)
 command -v img2dcm >/dev/null || need+=(dcmtk)
+# dciodvfy checks the DICOM SR that Radtrack sends to the PACS against its IOD (tests/support/sr-check.ts).
+command -v dciodvfy >/dev/null || need+=(dicom3tools)
 # A throw-away PACS for the hospital-integration tests (tests/support/orthanc.ts).
 [ -x /usr/sbin/Orthanc ] || need+=(orthanc)
 [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)

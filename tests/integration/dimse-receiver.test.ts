@@ -10,6 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { dimseFromEnv, loadConfig } from "@/lib/config";
+import { startDimseReceiver } from "@/lib/dimse/receiver";
 import { startConfiguredDimseReceiver, stopDimseReceiver } from "@/lib/dimse/service";
 import { corpusPath } from "@/lib/image/test-support/corpus";
 import { FixtureDir } from "@/lib/image/test-support/dcmtk";
@@ -127,5 +128,34 @@ describe("DICOM C-STORE receiver (DCMTK storescu)", () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.output).toMatch(/reject/i);
     expect(await t.db.scan.count({ where: { patientId } })).toBe(1);
+  });
+
+  it("refuses an instance larger than the upload limit without keeping it or receiving it", async () => {
+    const small = await freePort();
+    const handled: string[] = [];
+    const receiver = await startDimseReceiver({
+      port: small,
+      aeTitle: AE,
+      maxBytes: 1000,
+      handle: async (_bytes, peer) => {
+        handled.push(peer.callingAeTitle);
+        return "stored";
+      },
+    });
+    try {
+      const sent = await dcmtk("storescu", [
+        "-v",
+        "-xy",
+        "-aec",
+        AE,
+        "127.0.0.1",
+        String(small),
+        fx.file("frontal.dcm"),
+      ]);
+      expect(sent.output).toMatch(/Received Store Response \(Refused: OutOfResources\)/);
+      expect(handled).toEqual([]);
+    } finally {
+      receiver.close();
+    }
   });
 });

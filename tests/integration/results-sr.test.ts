@@ -1,9 +1,9 @@
 // Results back to the PACS against a real Orthanc (Debian's orthanc + orthanc-dicomweb, on loopback ports): a film
 // sent with storescu is polled, assessed against a real reference library, and its result goes back through the
 // queue as a DICOM SR over STOW-RS. The SR is found again with QIDO-RS, retrieved with WADO-RS, passes DCMTK's
-// dsrdump and dcmdump, and carries the values of the scan's FHIR Observation; a resend names the same instance; a PACS
-// that is down delays the SR (audited failures, back-off) without delaying the film; with the setting off nothing
-// is sent.
+// dsrdump and dcmdump and dicom3tools' dciodvfy, and carries the values of the scan's FHIR Observation; a resend
+// names the same instance; a PACS that is down delays the SR (audited failures, back-off) without delaying the
+// film; with the setting off nothing is sent.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -56,6 +56,8 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
       BodyPartExamined: "CHEST",
       ViewPosition: "PA",
       StudyDate: "20261202",
+      StudyTime: "101500",
+      StudyID: "R1",
       AccessionNumber: "ACC-R1",
       ...keys,
     });
@@ -215,13 +217,13 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     const observation = observationResource(patientId, scan, { base: "http://radtrack.test" })!;
     const a = scan.assessment!;
     expect(sr.nums.get("neighbour-index")?.value).toBe(Number(a.index.toFixed(4)));
-    expect(sr.nums.get("neighbours-healthy")?.value).toBe(a.mix.healthy);
-    expect(sr.nums.get("neighbours-infected")?.value).toBe(a.mix.infected);
-    expect(sr.nums.get("neighbours-severe")?.value).toBe(a.mix.severe);
+    expect(sr.nums.get("nbrs-healthy")?.value).toBe(a.mix.healthy);
+    expect(sr.nums.get("nbrs-infected")?.value).toBe(a.mix.infected);
+    expect(sr.nums.get("nbrs-severe")?.value).toBe(a.mix.severe);
     expect(a.mix.healthy + a.mix.infected + a.mix.severe).toBe(36);
     expect(sr.codes.get("region")).toBe(`region-${a.region}`);
     expect(sr.texts.get("111001")).toBe(scan.model!.id);
-    expect(sr.texts.get("reference-library-state")).toBe(a.libraryStamp);
+    expect(sr.texts.get("library-state")).toBe(a.libraryStamp);
     if (scan.extent) {
       expect(observation.valueQuantity?.value).toBe(sr.nums.get("extent")?.value);
       expect(sr.nums.get("extent-lo")?.value).toBe(Number(scan.extent.lo.toFixed(4)));

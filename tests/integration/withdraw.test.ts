@@ -36,6 +36,7 @@ import { ingestScan } from "@/lib/scans/ingest";
 import { purgeScan, withdrawScan } from "@/lib/scans/withdraw";
 import { scanStore } from "@/lib/storage";
 import { S3BlobStore } from "@/lib/storage/s3-blob-store";
+import { lockContent } from "@/lib/storage/content-lock";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { patientTimeline } from "@/lib/timeline/timeline";
@@ -60,6 +61,8 @@ describe("withdraw, restore and purge a scan", () => {
   let refOfCopy: string;
   /** A film stored nowhere else (the bucket test). */
   let spare: Buffer;
+  /** Two more films stored nowhere else (the race checks). */
+  let raceFilms: Buffer[];
 
   const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   const as = (who: Who) => ({ token: tokens[who] });
@@ -106,7 +109,7 @@ describe("withdraw, restore and purge a scan", () => {
     // Fewer reference films than the 36 neighbours asked for: every search returns the whole library minus what it
     // must leave out, so what is left out is exactly visible.
     const libraryIds = adult.filter((_, i) => i % 40 === 0).slice(0, 24);
-    const patientIds = adult.filter((_, i) => i % 40 === 20).slice(0, 4);
+    const patientIds = adult.filter((_, i) => i % 40 === 20).slice(0, 6);
     library = await makeCorpusSubset(table, { ids: libraryIds });
     await importReferenceLibrary(t.db, library.dir, { model, store: scanStore(), includePediatric: false });
 
@@ -140,6 +143,7 @@ describe("withdraw, restore and purge a scan", () => {
       films[key] = { id: stored.scanId, bytes };
     }
     spare = await bytesOf(patientIds[3]!);
+    raceFilms = [await bytesOf(patientIds[4]!), await bytesOf(patientIds[5]!)];
     await refreshPatientDrift(t.db, wrongId);
   }, 600_000);
 
@@ -399,6 +403,70 @@ describe("withdraw, restore and purge a scan", () => {
       params: { id: copy.id },
     });
     expect(preview.status).toBe(200);
+  });
+
+  it("never removes files that an upload of the same image is recording", async () => {
+    // A withdrawn scan whose content nobody else shares, and an upload of that same image to another patient that
+    // is recording its row (it found the files in place) while the purge runs.
+    const ctx = { actor: actors.admin, ip: null };
+    const owner = await t.db.patient.create({ data: { mrn: "WD-RACE-1", name: "Race One", sex: "female" } });
+    const other = await t.db.patient.create({ data: { mrn: "WD-RACE-2", name: "Race Two", sex: "male" } });
+    const first = await ingestScan(t.db, { patientId: owner.id, bytes: raceFilms[0]!, origin: "upload" }, ctx);
+    const scan = await t.db.scan.findUniqueOrThrow({ where: { id: first.scanId } });
+    await withdrawScan(t.db, { scanId: scan.id, reason: "Race check" }, ctx);
+    let release!: () => void;
+    const recording = t.db.$transaction(
+      async (tx) => {
+        await lockContent(tx, [scan.storageKey]);
+        await tx.scan.create({
+          data: {
+            patientId: other.id,
+            sha256: scan.sha256,
+            storageKey: scan.storageKey,
+            width: scan.width,
+            height: scan.height,
+            origin: "upload",
+          },
+        });
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+      { timeout: 60_000 },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const purging = purgeScan(t.db, { scanId: scan.id }, ctx);
+    // Let the purge reach the files while the upload's row is not committed yet.
+    await new Promise((r) => setTimeout(r, 1_000));
+    release();
+    await recording;
+    expect(await purging).toMatchObject({ purged: true, filesRemoved: 0 });
+    expect(await scanStore().exists(scan.storageKey)).toBe(true);
+  });
+
+  it("writes the files again when a removal took them between the store step and the row", async () => {
+    const ctx = { actor: actors.admin, ip: null };
+    const patient = await t.db.patient.create({ data: { mrn: "WD-RACE-3", name: "Race Three", sex: "female" } });
+    // The store step finds the files in place, then a purge (or a sweep) removes them before the row is recorded.
+    class RemovedMeanwhile extends ScanStore {
+      private removed = false;
+      override async put(...args: Parameters<ScanStore["put"]>) {
+        const stored = await super.put(...args);
+        if (this.removed) return stored;
+        this.removed = true;
+        await this.remove(stored.key);
+        return { key: stored.key, created: false };
+      }
+    }
+    const store = new RemovedMeanwhile(scanStore().blobs);
+    const stored = await ingestScan(
+      t.db,
+      { patientId: patient.id, bytes: raceFilms[1]!, origin: "upload" },
+      ctx,
+      store,
+    );
+    const row = await t.db.scan.findUniqueOrThrow({ where: { id: stored.scanId } });
+    expect(await scanStore().renditionsOf(row.storageKey)).toEqual(
+      expect.arrayContaining(["original", "preview.jpg", "thumb.jpg"]),
+    );
   });
 
   it("removes every file from a bucket too", async () => {

@@ -1,5 +1,6 @@
-// Reading an SR back for the tests: the content tree flattened by concept code, with an independent check by DCMTK
-// (dsrdump parses the document and checks the SR IOD's relationship constraints; dcmdump parses the data set).
+// Reading an SR back for the tests: the content tree flattened by concept code, with independent checks: DCMTK's
+// dsrdump parses the document and checks the SR IOD's relationship constraints, dcmdump parses the data set, and
+// dicom3tools' dciodvfy checks the IOD's modules, attribute types and value representations.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import dcmjs, { type NaturalDataset } from "dcmjs";
@@ -50,27 +51,51 @@ export function readSr(bytes: Uint8Array): ReadSr {
 export interface DcmtkReport {
   dsrdump: string;
   dcmdump: string;
-  /** Lines DCMTK logged as warnings, errors or fatal errors (W:, E:, F:). */
+  /** Lines DCMTK logged as warnings, errors or fatal errors (W:, E:, F:), and dciodvfy's errors and warnings. */
   problems: string[];
 }
 
-/** Runs dsrdump (verbose, with processing details) and dcmdump on a file; throws when either exits non-zero. */
+/**
+ * dciodvfy warnings that say nothing wrong: Radtrack's own coding scheme (a private "99" designator, declared in the
+ * Coding Scheme Identification Sequence) is not in its list of known schemes.
+ */
+const KNOWN_DCIODVFY_WARNINGS = [/^Warning - Unrecognized defined term <99RADTRACK> .*<Coding Scheme Designator>$/];
+
+const PACKAGE: Record<string, string> = { dsrdump: "dcmtk", dcmdump: "dcmtk", dciodvfy: "dicom3tools" };
+
+/** Runs a tool; its exit code and output (throws only when it is not installed). */
+async function tool(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(name, args, { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { code?: number | string; stderr?: string; stdout?: string };
+    if (e.code === "ENOENT") throw new Error(`${name} was not found (apt-get install ${PACKAGE[name]})`);
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? e.message };
+  }
+}
+
+/**
+ * Runs dsrdump (verbose, with processing details), dcmdump and dciodvfy on a file. A non-zero exit of any of them is
+ * a problem, and so is every warning or error line they print (but the known dciodvfy warnings above).
+ */
 export async function dcmtkCheck(file: string): Promise<DcmtkReport> {
-  const tool = async (name: string, args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(name, args, { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
-      return { stdout, stderr };
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
-      if (e.code === "ENOENT") throw new Error(`DCMTK's ${name} was not found (apt-get install dcmtk)`);
-      throw new Error(`${name} ${args.join(" ")} exited with an error: ${e.stderr || e.stdout || e.message}`);
-    }
-  };
   const sr = await tool("dsrdump", ["-v", "-Ip", "+Pc", "+Pu", "+Pl", file]);
   const dump = await tool("dcmdump", ["-v", "+L", file]);
-  const problems = [sr.stdout, sr.stderr, dump.stdout, dump.stderr]
-    .join("\n")
-    .split("\n")
-    .filter((line) => /^(W|E|F): /.test(line));
+  const iod = await tool("dciodvfy", [file]);
+  const lines = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`.split("\n");
+  const problems = [
+    ...[sr, dump].flatMap((r) => lines(r).filter((line) => /^(W|E|F): /.test(line))),
+    ...lines(iod)
+      .filter((line) => /^(Error|Warning) - /.test(line))
+      .filter((line) => !KNOWN_DCIODVFY_WARNINGS.some((known) => known.test(line))),
+    ...[
+      ["dsrdump", sr],
+      ["dcmdump", dump],
+      ["dciodvfy", iod],
+    ].flatMap(([name, r]) =>
+      (r as { code: number }).code !== 0 ? [`${name as string} exited ${(r as { code: number }).code}`] : [],
+    ),
+  ];
   return { dsrdump: sr.stdout, dcmdump: dump.stdout, problems };
 }
