@@ -116,8 +116,9 @@ describe("int8 copy selection", () => {
     expect(folderForProvider("webgpu", good, int8, true)).toBe(good);
   });
 
-  it("is on by default and switched off by EMBED_INT8=0", () => {
-    expect(embeddingSettings({}).int8).toBe(true);
+  it("is off by default (the copy misses the accuracy bar) and switched on by EMBED_INT8=1", () => {
+    expect(embeddingSettings({}).int8).toBe(false);
+    expect(embeddingSettings({ EMBED_INT8: "1" }).int8).toBe(true);
     expect(embeddingSettings({ EMBED_INT8: "0" }).int8).toBe(false);
     expect(embeddingSettings({ EMBED_INT8: "off" }).int8).toBe(false);
     expect(() => embeddingSettings({ EMBED_INT8: "maybe" })).toThrow(/EMBED_INT8 must be 1 or 0/);

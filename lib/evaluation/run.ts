@@ -61,7 +61,7 @@ export interface RunReport extends Omit<EvaluationReport, "severity" | "drift"> 
   ood: OodReport | null;
   tool: "radtrack-eval";
   createdAt: string;
-  /** `quantized`: the int8 copy that ran in place of the float model (EMBED_INT8=0 keeps the float graph). */
+  /** `quantized`: the int8 copy that ran in place of the float model (only with EMBED_INT8=1). */
   model: { id: string; sha256: string; dims: number; dir: string; onnxPath: string; quantized: QuantizedGraph | null };
   provider: string;
   threads: number;

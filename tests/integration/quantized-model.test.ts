@@ -1,7 +1,7 @@
 // The app's default model on the CPU runs as its int8 copy (lib/embedding/quantized.ts) and stores its vectors under
 // the float model's id, so they must stand in for the float vectors: the same films through both graphs, through the
 // app's own decoder and embedder, give embeddings with cosine >= 0.99, the same extent within half a point and the
-// same gate decision. EMBED_INT8=0 keeps the float graph.
+// same gate decision. EMBED_INT8=0 (the default) keeps the float graph.
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, embeddingSettings, type Embedder, type FilmAnalysis } from "@/lib/embedding";
