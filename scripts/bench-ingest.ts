@@ -25,7 +25,7 @@ import { decodeGrey } from "@/lib/embedding/dev-corpus";
 import { embedImages, embeddingStatus } from "@/lib/embedding";
 import { neighboursOfScan } from "@/lib/neighbours";
 import { importReferenceLibrary } from "@/lib/reference";
-import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
+import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { activeModel } from "@/lib/scans/active-model";
 import { ingestScan, ingestScans } from "@/lib/scans/ingest";
 import type { StepTimings } from "@/lib/scans/pipeline";

@@ -16,7 +16,7 @@ import { createDb } from "@/lib/db/client";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
 import { importReferenceLibrary } from "@/lib/reference";
-import { makeCorpusSubset, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
+import { makeCorpusSubset, realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";

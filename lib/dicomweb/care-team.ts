@@ -4,6 +4,8 @@
 import type { PublicActionContext } from "@/lib/actions/define-action";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Prisma } from "@/lib/db/generated/client";
+import { insertPatient } from "@/lib/patients/service";
+import { displayName, patientSex } from "./matching";
 
 /** Inside the transaction that creates the patient. Returns the team's id, or null (none named, or none by that name). */
 export async function joinPacsCareTeam(
@@ -30,4 +32,41 @@ export async function joinPacsCareTeam(
     details: { via: "dicomweb" },
   });
   return team.id;
+}
+
+/** What a file's header says of a patient it creates. */
+export interface PatientFromFile {
+  mrn: string;
+  /** DICOM person name ("Doe^Jane"). */
+  patientName: string;
+  /** DICOM PatientSex (M, F, O or blank). */
+  sex: string;
+  birthYear: number | null | undefined;
+}
+
+/**
+ * A patient created from a PACS file, inside the caller's transaction: the patient service's insert (patient.created
+ * audited "via dicomweb"), then the PACS care team rather than the teams of whoever's credentials delivered the file.
+ */
+export async function insertPatientFromFile(
+  tx: Prisma.TransactionClient,
+  file: PatientFromFile,
+  ctx: PublicActionContext,
+  careTeam: string | undefined,
+): Promise<string> {
+  const { id } = await insertPatient(
+    tx,
+    {
+      mrn: file.mrn,
+      name: displayName(file.patientName) || `Patient ${file.mrn}`,
+      sex: patientSex(file.sex),
+      birthYear: file.birthYear ?? undefined,
+      notes: "",
+    },
+    ctx,
+    { via: "dicomweb" },
+    { creatorsTeams: false },
+  );
+  await joinPacsCareTeam(tx, id, careTeam, ctx);
+  return id;
 }

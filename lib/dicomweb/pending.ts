@@ -7,8 +7,8 @@ import type { Db } from "@/lib/db/client";
 import { isUniqueViolation } from "@/lib/db/errors";
 import { config as appConfig, type RadtrackConfig } from "@/lib/config";
 import { UserFacingError } from "@/lib/errors";
-import { joinPacsCareTeam } from "./care-team";
-import { displayName, patientSex } from "./matching";
+import { insertPatientFromFile } from "./care-team";
+import { displayName } from "./matching";
 import { receiveInstances, type ReceiveOrigin, type ReceiveOutcome } from "./receive";
 import type { ConfirmPendingInput } from "./schemas";
 import { activeDicomweb, receiveSettings } from "./settings";
@@ -75,25 +75,14 @@ async function patientFor(
     throw new UserFacingError(`The file's PatientID "${mrn}" is not a valid MRN: file it under an existing patient.`);
   }
   try {
-    return await db.$transaction(async (tx) => {
-      const patient = await tx.patient.create({
-        data: {
-          mrn,
-          name: displayName(held.patientName) || `Patient ${mrn}`,
-          sex: patientSex(held.sex),
-          birthYear: held.birthYear,
-        },
-      });
-      await recordAudit(tx, ctx, {
-        action: "patient.created",
-        targetType: "patient",
-        targetId: patient.id,
-        patientId: patient.id,
-        details: { via: "dicomweb" },
-      });
-      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
-      return patient.id;
-    });
+    return await db.$transaction((tx) =>
+      insertPatientFromFile(
+        tx,
+        { mrn, patientName: held.patientName, sex: held.sex, birthYear: held.birthYear },
+        ctx,
+        careTeam,
+      ),
+    );
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new UserFacingError(`A patient with MRN ${mrn} already exists: file the instance under that patient.`);

@@ -13,10 +13,10 @@ import { ingestScans, type IngestInput } from "@/lib/scans/ingest";
 import type { ScanStore } from "@/lib/storage/scan-store";
 import { queueResultSends } from "@/lib/results/queue";
 import { refreshAfterStore } from "@/lib/timeline/refresh";
-import { joinPacsCareTeam } from "./care-team";
+import { insertPatientFromFile } from "./care-team";
 import { refusalReason, type FilterSettings } from "./filters";
 import { NotDicomError, readInstanceHeader, type InstanceHeader } from "./header";
-import { displayName, matchPatient, patientSex, type MatchSettings } from "./matching";
+import { matchPatient, type MatchSettings } from "./matching";
 
 export interface ReceiveOrigin {
   /** Polled over DICOMweb, pushed with STOW-RS, or sent with C-STORE (lib/dimse). */
@@ -107,25 +107,14 @@ async function createPatientFrom(
   careTeam: string | undefined,
 ): Promise<string> {
   try {
-    return await db.$transaction(async (tx) => {
-      const patient = await tx.patient.create({
-        data: {
-          mrn: h.patientId.trim(),
-          name: displayName(h.patientName) || `Patient ${h.patientId.trim()}`,
-          sex: patientSex(h.sex),
-          birthYear: h.birthYear ?? null,
-        },
-      });
-      await recordAudit(tx, ctx, {
-        action: "patient.created",
-        targetType: "patient",
-        targetId: patient.id,
-        patientId: patient.id,
-        details: { via: "dicomweb" },
-      });
-      await joinPacsCareTeam(tx, patient.id, careTeam, ctx);
-      return patient.id;
-    });
+    return await db.$transaction((tx) =>
+      insertPatientFromFile(
+        tx,
+        { mrn: h.patientId.trim(), patientName: h.patientName, sex: h.sex, birthYear: h.birthYear },
+        ctx,
+        careTeam,
+      ),
+    );
   } catch (error) {
     // Another instance of the same new patient created it meanwhile.
     if (!isUniqueViolation(error)) throw error;

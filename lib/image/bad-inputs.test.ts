@@ -5,8 +5,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeScan } from "./decode";
 import { ScanValidationError, type ScanErrorCode } from "./errors";
-import { readCorpus } from "./test-support/corpus";
-import { pngWithClaimedSize } from "./test-support/png";
+import { readCorpus } from "@/tests/support/image/corpus";
+import { pngWithClaimedSize } from "@/tests/support/image/png";
 
 async function refusal(input: Buffer, limits?: Parameters<typeof decodeScan>[1]): Promise<ScanValidationError> {
   try {

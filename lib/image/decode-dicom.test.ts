@@ -5,8 +5,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeScan } from "./decode";
 import { ScanValidationError } from "./errors";
-import { corpusPath, diffStats, percentileStretch, referenceGrey, type GreyImage } from "./test-support/corpus";
-import { FixtureDir } from "./test-support/dcmtk";
+import { corpusPath, diffStats, percentileStretch, referenceGrey, type GreyImage } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 
 const TS = {
   implicit: "1.2.840.10008.1.2",

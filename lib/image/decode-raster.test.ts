@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeScan } from "./decode";
-import { correlation, diffStats, percentileStretch, readCorpus, referenceGrey } from "./test-support/corpus";
+import { correlation, diffStats, percentileStretch, readCorpus, referenceGrey } from "@/tests/support/image/corpus";
 
 describe("decodeScan: JPEG and PNG from the corpus", () => {
   it("decodes corpus JPEGs from every source to exactly the reference pixels", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { detectFileType } from "./detect";
-import { readCorpus } from "./test-support/corpus";
+import { readCorpus } from "@/tests/support/image/corpus";
 
 function withDicm(preamble: number[] = []): Buffer {
   const buf = Buffer.alloc(200);

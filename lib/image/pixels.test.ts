@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { storedSamples, voiFunction } from "./dicom/display";
 import type { PixelModule } from "./dicom/pixel-module";
-import { measureSignal } from "./signal";
+import { blockAverages, measureSignal } from "./signal";
 import { histogram, percentilesFromHistogram, valueRange } from "./window";
 
 function module16(overrides: Partial<PixelModule>): PixelModule {
@@ -93,5 +93,33 @@ describe("measureSignal", () => {
     expect(measureSignal(smooth, w, h).neighbourCorrelation).toBeGreaterThan(0.9);
     expect(Math.abs(measureSignal(noise, w, h).neighbourCorrelation)).toBeLessThan(0.1);
     expect(measureSignal(new Uint8Array(w * h).fill(9), w, h).std).toBe(0);
+  });
+});
+
+describe("blockAverages", () => {
+  it("is the mean of each whole block, edges that do not fill a block left out", () => {
+    for (const [w, h] of [
+      [37, 33],
+      [640, 512],
+      [1001, 777],
+    ] as const) {
+      const pixels = new Uint8Array(w * h);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+      const { values, gw, gh } = blockAverages(pixels, w, h);
+      const block = Math.max(1, Math.floor(Math.max(w, h) / 64));
+      expect([gw, gh]).toEqual([Math.floor(w / block), Math.floor(h / block)]);
+      for (const [bx, by] of [
+        [0, 0],
+        [gw - 1, 0],
+        [0, gh - 1],
+        [gw - 1, gh - 1],
+        [gw >> 1, gh >> 1],
+      ] as const) {
+        let sum = 0;
+        for (let y = by * block; y < (by + 1) * block; y++)
+          for (let x = bx * block; x < (bx + 1) * block; x++) sum += pixels[y * w + x]!;
+        expect(values[by * gw + bx]).toBe(sum / (block * block));
+      }
+    }
   });
 });

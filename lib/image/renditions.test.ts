@@ -3,8 +3,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeScan } from "./decode";
 import { makeFullRendition, makePreview, makeRenditions, makeThumbnail } from "./renditions";
-import { diffStats, readCorpus, referenceGrey } from "./test-support/corpus";
-import { FixtureDir } from "./test-support/dcmtk";
+import { diffStats, readCorpus, referenceGrey } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 
 describe("renditions are re-encoded from decoded pixels only", () => {
   let fx: FixtureDir;

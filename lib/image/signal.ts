@@ -23,13 +23,16 @@ export function blockAverages(pixels: Uint8Array, width: number, height: number)
   const gw = Math.floor(width / block);
   const gh = Math.floor(height / block);
   const sums = new Float64Array(gw * gh);
-  // One pass, no division per pixel: this runs on every upload, up to the 50-megapixel limit.
-  const columnBlock = new Int32Array(gw * block);
-  for (let x = 0; x < columnBlock.length; x++) columnBlock[x] = (x / block) | 0;
+  // One pass, no division and no lookup per pixel: this runs on every upload, up to the 50-megapixel limit. Each
+  // block's run of a row is summed in an integer local first (at most 255 x block, exact), then added once.
   for (let y = 0; y < gh * block; y++) {
-    const row = y * width;
     const gRow = ((y / block) | 0) * gw;
-    for (let x = 0; x < columnBlock.length; x++) sums[gRow + columnBlock[x]!]! += pixels[row + x]!;
+    let i = y * width;
+    for (let gx = 0; gx < gw; gx++) {
+      let run = 0;
+      for (const end = i + block; i < end; i++) run += pixels[i]!;
+      sums[gRow + gx]! += run;
+    }
   }
   const area = block * block;
   for (let i = 0; i < sums.length; i++) sums[i]! /= area;

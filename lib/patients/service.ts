@@ -1,5 +1,5 @@
 // Patient records: create, edit, find, and open (which the audit trail must see).
-import { type ActionContext } from "@/lib/actions/define-action";
+import { type ActionContext, type PublicActionContext } from "@/lib/actions/define-action";
 import { UserFacingError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/audit-log";
 import type { Db } from "@/lib/db/client";
@@ -27,13 +27,16 @@ async function joinCreatorsTeams(tx: Prisma.TransactionClient, patientId: string
 
 /**
  * A new patient, its care teams and its patient.created event, inside the caller's transaction (a bulk job creates
- * patients together with its own rows). `details` says where the record came from (ids only).
+ * patients together with its own rows). `details` says where the record came from (ids only). Under care-team
+ * scoping the patient joins its creator's teams, unless `creatorsTeams` is false: an image source (the PACS) whose
+ * patients join the team its own setting names, whoever's credentials delivered the file.
  */
 export async function insertPatient(
   tx: Prisma.TransactionClient,
   input: CreatePatientInput,
-  ctx: ActionContext,
+  ctx: PublicActionContext,
   details?: Prisma.InputJsonObject,
+  options: { creatorsTeams?: boolean } = {},
 ): Promise<{ id: string }> {
   const patient = await tx.patient.create({
     data: {
@@ -44,7 +47,7 @@ export async function insertPatient(
       notes: input.notes,
     },
   });
-  await joinCreatorsTeams(tx, patient.id, ctx.actor);
+  if (ctx.actor && options.creatorsTeams !== false) await joinCreatorsTeams(tx, patient.id, ctx.actor);
   await recordAudit(tx, ctx, {
     action: "patient.created",
     targetType: "patient",

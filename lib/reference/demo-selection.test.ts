@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { selectDemoPatients } from "./demo-selection";
 import { readMetadata } from "./metadata";
 import { personKeys } from "./persons";
-import { realCorpusDir } from "./test-support/corpus-subset";
+import { realCorpusDir } from "@/tests/support/reference/corpus-subset";
 
 describe("demo patient selection on the real corpus", async () => {
   const { rows } = await readMetadata(realCorpusDir());

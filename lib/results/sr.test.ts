@@ -3,8 +3,8 @@
 // per scan and model version.
 import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { corpusPath } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusPath } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { NotDicomSourceError, readSourceFilm } from "./source";
 import {
   buildResultSr,

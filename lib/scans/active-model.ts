@@ -23,18 +23,21 @@ export async function modelInUse(): Promise<ActiveModel> {
   return { id: model.id, dims: model.dims, heads: model.card.heads };
 }
 
+/** Registers the model in use in this database, every call (activeModel does it once per process). */
+export async function registerModelInUse(db: Db): Promise<ActiveModel> {
+  const model = await embeddingModel();
+  await ensureModel(db, {
+    id: model.id,
+    sha256: model.sha256,
+    dims: model.dims,
+    card: JSON.parse(JSON.stringify(model.card)),
+  });
+  return { id: model.id, dims: model.dims, heads: model.card.heads };
+}
+
 export function activeModel(db: Db): Promise<ActiveModel> {
   const holder = globalThis as Holder;
-  holder[KEY] ??= (async () => {
-    const model = await embeddingModel();
-    await ensureModel(db, {
-      id: model.id,
-      sha256: model.sha256,
-      dims: model.dims,
-      card: JSON.parse(JSON.stringify(model.card)),
-    });
-    return { id: model.id, dims: model.dims, heads: model.card.heads };
-  })().catch((error: unknown) => {
+  holder[KEY] ??= registerModelInUse(db).catch((error: unknown) => {
     // Let the next call retry (e.g. after the database came back) instead of caching the failure.
     delete holder[KEY];
     throw error;

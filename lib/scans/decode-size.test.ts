@@ -8,7 +8,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosine, createEmbedder, embeddingSettings, type Embedder } from "@/lib/embedding";
 import { decodeScan, FULL_MAX_SIDE, PREVIEW_MAX_SIDE } from "@/lib/image";
-import { readCorpus } from "@/lib/image/test-support/corpus";
+import { readCorpus } from "@/tests/support/image/corpus";
 import { decodeForIngest } from "./pipeline";
 
 const MODEL_DIR = path.resolve("models/radtrack_cxr_v2");

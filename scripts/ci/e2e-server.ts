@@ -6,7 +6,7 @@
 // RADTRACK_ADMIN_PASSWORD; DATABASE_URL optional.
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { makeCorpusSubset } from "@/lib/reference/test-support/corpus-subset";
+import { makeCorpusSubset } from "@/tests/support/reference/corpus-subset";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";
 import { createDatabase, dropDatabase } from "./e2e-db";
 

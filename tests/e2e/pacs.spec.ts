@@ -4,8 +4,8 @@
 // "to confirm" list until an admin creates the patient; with sending turned on, the film's result goes back to Orthanc
 // as a DICOM SR.
 import { expect, test, type Page } from "@playwright/test";
-import { corpusPath } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusPath } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { startOrthanc, type TestOrthanc } from "@/tests/support/orthanc";
 
 const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";

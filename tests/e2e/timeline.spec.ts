@@ -4,7 +4,7 @@ import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import sharp from "sharp";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
+import { realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { e2eCorpus, type TimelinePatient } from "@/tests/support/e2e-corpus";
 
 const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";

@@ -28,8 +28,8 @@ import { ingestScans } from "@/lib/scans/ingest";
 import { sha256Of } from "@/lib/scans/pipeline";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { buildZip, type ZipWriterEntry } from "@/lib/bulk/zip-writer";
-import { corpusDir } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusDir } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 const CORPUS = ["coh00001", "coh00002", "nih00001", "nih00002", "ped00001", "mhh00001"];

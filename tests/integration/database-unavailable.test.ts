@@ -11,7 +11,7 @@ import type { Actor } from "@/lib/auth/actor";
 import { hashPassword } from "@/lib/auth/password";
 import { databaseStatus, resetDatabaseStatus } from "@/lib/db/availability";
 import { DATABASE_UNAVAILABLE_MESSAGE } from "@/lib/db/unavailable";
-import { corpusDir } from "@/lib/image/test-support/corpus";
+import { corpusDir } from "@/tests/support/image/corpus";
 import { databaseUnavailableResponse } from "@/lib/http/unavailable";
 import { createPatientAction } from "@/lib/patients/actions";
 import { createToken } from "@/lib/tokens/service";

@@ -14,8 +14,8 @@ import { confirmPending, discardPending, listPending } from "@/lib/dicomweb/pend
 import { backoffSeconds, pollOnce } from "@/lib/dicomweb/poller";
 import type { ReceiveSettings } from "@/lib/dicomweb/receive";
 import { stopJobQueue } from "@/lib/jobs/boss";
-import { corpusPath } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusPath } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { ScanStore } from "@/lib/storage/scan-store";
 import { startOrthanc, type TestOrthanc } from "@/tests/support/orthanc";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";

@@ -12,8 +12,8 @@ import {
   readCorpusTable,
   realCorpusDir,
   type CorpusSubset,
-} from "@/lib/reference/test-support/corpus-subset";
-import { registerModel } from "@/lib/reference/test-support/model";
+} from "@/tests/support/reference/corpus-subset";
+import { registerModel } from "@/tests/support/reference/model";
 import type { ActiveModel } from "@/lib/scans/active-model";
 import { ingestScan } from "@/lib/scans/ingest";
 import { requestDriftRefresh, startDriftWorker, stopDriftWorker } from "@/lib/timeline/drift-queue";

@@ -10,8 +10,8 @@ import { hashPassword } from "@/lib/auth/password";
 import { loadConfig } from "@/lib/config";
 import { confirmPending } from "@/lib/dicomweb/pending";
 import { receiveInstances, type ReceiveSettings } from "@/lib/dicomweb/receive";
-import { corpusPath } from "@/lib/image/test-support/corpus";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { corpusPath } from "@/tests/support/image/corpus";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashPassword } from "@/lib/auth/password";
 import { importReferenceLibrary } from "@/lib/reference";
-import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/lib/reference/test-support/corpus-subset";
+import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
 import { searchPatients } from "@/lib/patients/service";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";

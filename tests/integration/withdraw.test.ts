@@ -28,8 +28,8 @@ import {
   readCorpusTable,
   realCorpusDir,
   type CorpusSubset,
-} from "@/lib/reference/test-support/corpus-subset";
-import { registerModel } from "@/lib/reference/test-support/model";
+} from "@/tests/support/reference/corpus-subset";
+import { registerModel } from "@/tests/support/reference/model";
 import type { ActiveModel } from "@/lib/scans/active-model";
 import { purgeScanAction, restoreScanAction } from "@/lib/scans/actions";
 import { ingestScan } from "@/lib/scans/ingest";

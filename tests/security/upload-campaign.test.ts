@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "@/lib/auth/password";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { activeModel } from "@/lib/scans/active-model";
 import { createToken } from "@/lib/tokens/service";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";

@@ -5,9 +5,9 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import sharp from "sharp";
 import { buildZip } from "@/lib/bulk/zip-writer";
-import { readCorpus } from "@/lib/image/test-support/corpus";
-import type { FixtureDir } from "@/lib/image/test-support/dcmtk";
-import { pngWithClaimedSize } from "@/lib/image/test-support/png";
+import { readCorpus } from "@/tests/support/image/corpus";
+import type { FixtureDir } from "@/tests/support/image/dcmtk";
+import { pngWithClaimedSize } from "@/tests/support/image/png";
 
 export interface UploadCase {
   name: string;

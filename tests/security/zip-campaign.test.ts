@@ -13,7 +13,7 @@ import { hashPassword } from "@/lib/auth/password";
 import { checkDraft, createDraft, reportCsv, submitJob } from "@/lib/bulk/service";
 import { stagingDir } from "@/lib/bulk/staging";
 import { runSlice } from "@/lib/bulk/worker";
-import { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { activeModel } from "@/lib/scans/active-model";
 import { createToken } from "@/lib/tokens/service";

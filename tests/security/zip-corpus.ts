@@ -4,8 +4,8 @@
 // and how many scans the job then stores.
 import { writeFile } from "node:fs/promises";
 import { buildZip, type ZipWriterEntry } from "@/lib/bulk/zip-writer";
-import { readCorpus } from "@/lib/image/test-support/corpus";
-import type { FixtureDir } from "@/lib/image/test-support/dcmtk";
+import { readCorpus } from "@/tests/support/image/corpus";
+import type { FixtureDir } from "@/tests/support/image/dcmtk";
 
 export interface ZipCase {
   name: string;

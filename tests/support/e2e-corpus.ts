@@ -2,7 +2,7 @@
 // patients with dated films for demo data), small enough to import in seconds, and one corpus patient with three
 // dated films kept out of it so that a spec can upload them as a new patient's scans.
 import path from "node:path";
-import { readCorpusTable, type CorpusTable } from "@/lib/reference/test-support/corpus-subset";
+import { readCorpusTable, type CorpusTable } from "@/tests/support/reference/corpus-subset";
 
 export interface TimelinePatient {
   patientId: string;

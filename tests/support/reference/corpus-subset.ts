@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { config } from "@/lib/config";
 import { csvLine, parseCsv } from "@/lib/csv";
-import { METADATA_FILE } from "../metadata";
+import { METADATA_FILE } from "@/lib/reference/metadata";
 
 export function realCorpusDir(): string {
   const cfg = config();
