@@ -1,8 +1,8 @@
 // The neighbours of a scan and their reciprocal ranks, kept in this process for the next view of the same scan. The
 // answer depends only on the key: the scan's vector (fixed per model), the reference library (its stamp changes with
-// any import, removal or relabel), k, the class filter and the patient's own films (excluded by content). So a hit is
-// the answer the database would give, without the HNSW search and the k x library distances of the ranks, the two
-// costliest statements of a timeline page (docs/benchmarks.md, soak).
+// any import, removal or relabel), k, the class filter and which reference films are the patient's own (excluded by
+// content). So a hit is the answer the database would give, without the HNSW search and the k x library distances of
+// the ranks, the two costliest statements of a timeline page (docs/benchmarks.md, soak).
 import { createHash } from "node:crypto";
 import type { NeighbourRow, ReciprocalRank } from "@/lib/db/vector-sql";
 
@@ -17,7 +17,7 @@ export interface AnswerKey {
   scanId: string;
   k: number;
   classes?: readonly string[];
-  /** Content hashes of the patient's own films. */
+  /** Content hashes excluded as the patient's own films (ownFilmsInLibrary: those that are reference films). */
   ownSha256: readonly string[];
 }
 

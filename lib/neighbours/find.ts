@@ -25,6 +25,20 @@ export async function ownFilmHashes(db: Db, scan: ScanRef): Promise<string[]> {
 }
 
 /**
+ * The same exclusion, narrowed to what can change an answer: the scan's own hash and those of its patient's films
+ * that are also reference films (only reference films are candidates, so excluding any other hash changes nothing).
+ * Usually just the scan's own hash, so it keys a cached answer that another upload to the patient leaves valid.
+ */
+export async function ownFilmsInLibrary(db: Db, scan: ScanRef): Promise<string[]> {
+  if (!scan.patientId) return [scan.sha256];
+  const rows = await db.$queryRaw<{ sha256: string }[]>`
+    SELECT DISTINCT r."sha256" FROM "scans" r JOIN "reference_labels" l ON l."scan_id" = r."id"
+    WHERE r."sha256" IN (
+      SELECT s."sha256" FROM "scans" s WHERE s."patient_id" = ${scan.patientId}::uuid AND s."withdrawn_at" IS NULL)`;
+  return [...new Set([scan.sha256, ...rows.map((r) => r.sha256)])];
+}
+
+/**
  * null when the scan has no vector of this model yet (it must be re-embedded first). A caller that already read the
  * vector or the own films' hashes passes them.
  */

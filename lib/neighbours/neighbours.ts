@@ -14,7 +14,7 @@ import { ScanStateError, WITHDRAWN_NOT_ASSESSED } from "@/lib/scans/errors";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
 import { libraryStamp } from "@/lib/timeline/library-stamp";
 import { answerCache, answerKey } from "./answer-cache";
-import { findNeighbours, ownFilmHashes } from "./find";
+import { findNeighbours, ownFilmsInLibrary } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
 import { thumbnailUrl } from "./thumbnail-url";
 
@@ -85,7 +85,7 @@ export async function neighboursOfScan(
 
   // A read: the model is not registered here (no writes, no index builds); the writers did that.
   const model = options.model ?? (await modelInUse());
-  const [stamp, ownSha256] = await Promise.all([libraryStamp(db), ownFilmHashes(db, scan)]);
+  const [stamp, ownSha256] = await Promise.all([libraryStamp(db), ownFilmsInLibrary(db, scan)]);
   const key = answerKey({ modelId: model.id, libraryStamp: stamp, scanId: scan.id, k, classes, ownSha256 });
   let answer = answerCache().get(key);
   if (!answer) {
