@@ -1,7 +1,7 @@
 // Ties the pieces together: a lazily opened engine, the preprocessor its model.json describes, and one bounded
 // batcher in front of it, so every request (single or list) shares the same session and the same queue.
 import { BoundedBatcher, type BatcherStats } from "./batcher";
-import { openEmbeddingEngine, type EmbeddingEngine } from "./engine";
+import { openEmbeddingEngine, type EmbeddingEngine, type QuantizedGraph } from "./engine";
 import { openThreadedEngine } from "./inference-thread";
 import { errorMessage } from "./errors";
 import { unpack, type FilmAnalysis } from "./heads";
@@ -27,6 +27,8 @@ export type EmbeddingStatus =
       batchSize: number;
       modelDir: string;
       onnxPath: string;
+      /** The int8 copy that runs in place of the float model on the CPU, when one does. */
+      quantized?: QuantizedGraph;
       queue: BatcherStats;
     }
   | {
@@ -147,6 +149,7 @@ export function createEmbedder(settings: EmbeddingSettings, log: EmbeddingLog = 
           batchSize: settings.batchSize,
           modelDir: engine.modelDir,
           onnxPath: engine.onnxPath,
+          ...(engine.quantized ? { quantized: engine.quantized } : {}),
           queue: batcher.stats(),
         };
       } catch (error) {

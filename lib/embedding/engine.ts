@@ -5,13 +5,14 @@ import { verifySha256 } from "./checksum";
 import { EmbeddingConfigError, EmbeddingEngineError } from "./errors";
 import { headOutputs, packedWidth } from "./heads";
 import type { ModelDescriptor } from "./model-contract";
-import { loadModelFolder } from "./model-dir";
+import { loadModelFolder, type ModelFolder } from "./model-dir";
 import {
   openSessionWithFallback,
   type EmbeddingLog,
   type ExecutionProvider,
   type RequestedProvider,
 } from "./providers";
+import { findInt8Copy, folderForProvider } from "./quantized";
 import { assertUnitVector, l2Normalize } from "./vectors";
 
 export interface EngineOptions {
@@ -19,13 +20,28 @@ export interface EngineOptions {
   sharedDir: string;
   provider: RequestedProvider;
   threads: number;
+  /** Run the float model's int8 copy on the CPU provider when there is one (quantized.ts). */
+  int8: boolean;
   log: EmbeddingLog;
 }
 
+/** The int8 copy running in place of the float model: its own id and checksum, for the status and benchmarks. */
+export interface QuantizedGraph {
+  quantization: "int8";
+  id: string;
+  sha256: string;
+}
+
 export interface EmbeddingEngine {
+  /**
+   * The model whose vectors this engine produces. When its int8 copy runs (`quantized`), this stays the float
+   * model's descriptor: the copy's vectors are stored under the float id (radtrack_cxr_v3_int8 MODEL_CARD.md).
+   */
   readonly descriptor: ModelDescriptor;
   readonly modelDir: string;
+  /** The graph that runs: the float model's file or its int8 copy's. */
   readonly onnxPath: string;
+  readonly quantized: QuantizedGraph | null;
   readonly provider: ExecutionProvider;
   readonly requestedProvider: RequestedProvider;
   readonly fallbackReason: string | undefined;
@@ -129,6 +145,16 @@ export async function openEmbeddingEngine(options: EngineOptions): Promise<Embed
   const folder = await loadModelFolder(options.modelDir, options.sharedDir);
   const d = folder.descriptor;
   await verifySha256(folder.onnxPath, d.sha256);
+  let int8: ModelFolder | null = null;
+  if (options.int8) {
+    const lookup = await findInt8Copy(folder, options.sharedDir);
+    if (lookup.found) {
+      await verifySha256(lookup.folder.onnxPath, lookup.folder.descriptor.sha256);
+      int8 = lookup.folder;
+    } else if (lookup.problem) {
+      options.log.warn(`[embedding] int8 copy not used: ${lookup.problem}`);
+    }
+  }
 
   // The probe is a real inference on a mid-grey image: it proves the provider can execute the graph and that the
   // output has `dims` values, before any caller's image depends on it.
@@ -139,18 +165,27 @@ export async function openEmbeddingEngine(options: EngineOptions): Promise<Embed
   };
   const choice = await openSessionWithFallback({
     modelPath: folder.onnxPath,
+    modelPathFor: (provider) => folderForProvider(provider, folder, int8, options.int8).onnxPath,
+    modelNote: (provider) => {
+      const ran = folderForProvider(provider, folder, int8, options.int8);
+      return ran === folder ? undefined : `${d.id} runs as its int8 copy ${ran.descriptor.id}`;
+    },
     requested: options.provider,
     threads: options.threads,
     probe,
     log: options.log,
   });
   const session = choice.session;
+  const ran = int8 && choice.modelPath === int8.onnxPath ? int8 : folder;
+  const quantized: QuantizedGraph | null =
+    ran === folder ? null : { quantization: "int8", id: ran.descriptor.id, sha256: ran.descriptor.sha256 };
   const maxBatch = d.input.shape[0] === "N" ? Number.POSITIVE_INFINITY : d.input.shape[0];
 
   return {
     descriptor: d,
     modelDir: folder.modelDir,
-    onnxPath: folder.onnxPath,
+    onnxPath: ran.onnxPath,
+    quantized,
     provider: choice.provider,
     requestedProvider: options.provider,
     fallbackReason: choice.fallbackReason,

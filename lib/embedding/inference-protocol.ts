@@ -1,4 +1,5 @@
 // Messages between the main thread and the inference thread.
+import type { QuantizedGraph } from "./engine";
 import type { ModelDescriptor } from "./model-contract";
 import type { ExecutionProvider } from "./providers";
 
@@ -11,6 +12,7 @@ export interface EngineInfo {
   descriptor: ModelDescriptor;
   modelDir: string;
   onnxPath: string;
+  quantized: QuantizedGraph | null;
   provider: ExecutionProvider;
   fallbackReason: string | undefined;
   sessionCreatedAt: string;

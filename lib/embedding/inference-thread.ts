@@ -108,6 +108,7 @@ function startThread(code: string, options: EngineOptions): Promise<EmbeddingEng
             descriptor: info.descriptor,
             modelDir: info.modelDir,
             onnxPath: info.onnxPath,
+            quantized: info.quantized,
             provider: info.provider,
             requestedProvider: options.provider,
             fallbackReason: info.fallbackReason,

@@ -28,6 +28,7 @@ try {
       descriptor: engine.descriptor,
       modelDir: engine.modelDir,
       onnxPath: engine.onnxPath,
+      quantized: engine.quantized,
       provider: engine.provider,
       fallbackReason: engine.fallbackReason,
       sessionCreatedAt: engine.sessionCreatedAt.toISOString(),

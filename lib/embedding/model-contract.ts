@@ -130,8 +130,9 @@ export const modelDescriptorSchema = z
     heads: headsSchema.optional(),
     /**
      * A quantized copy of another model folder's graph (same preprocessing, outputs and heads), as
-     * models/training/quantize_int8.py writes it: `equivalentTo` names that float model by id and sha256. The app
-     * treats such a folder as a model of its own (its own id, so its vectors are never mixed with the float ones).
+     * models/training/quantize_int8.py writes it: `equivalentTo` names that float model by id and sha256, and
+     * quantized.ts runs it in that model's place on the CPU. Opened directly (RADTRACK_MODEL_DIR) it is a model of
+     * its own, with its own id.
      */
     quantization: z.literal("int8").optional(),
     equivalentTo: z.strictObject({ id: z.string().min(1), sha256: sha256Hex }).optional(),

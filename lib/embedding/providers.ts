@@ -65,12 +65,18 @@ export function providerCandidates(
 export interface SessionChoice {
   session: InferenceSession;
   provider: ExecutionProvider;
+  /** The graph the session runs (modelPathFor's answer for `provider`). */
+  modelPath: string;
   /** Why a better provider was not used; absent when the first candidate worked. */
   fallbackReason?: string;
 }
 
 export interface OpenSessionOptions {
   modelPath: string;
+  /** The graph for one provider (an int8 copy on the CPU: quantized.ts); default: `modelPath` for every provider. */
+  modelPathFor?: (provider: ExecutionProvider) => string;
+  /** Said after the provider in its info line (which graph runs), when there is something to say. */
+  modelNote?: (provider: ExecutionProvider) => string | undefined;
   requested: RequestedProvider;
   threads: number;
   /** Runs one inference and checks the result; a throw here counts as the provider failing. */
@@ -143,16 +149,15 @@ export function inheritedChoice(
 
 export async function openSessionWithFallback(options: OpenSessionOptions): Promise<SessionChoice> {
   const inherited = options.candidates ? null : inheritedChoice(options.requested);
+  const pathFor = options.modelPathFor ?? (() => options.modelPath);
   if (inherited) {
     // Should the inherited provider fail here after all, the full list is tried (and reported) below.
     try {
-      const session = await InferenceSession.create(
-        options.modelPath,
-        sessionOptions(inherited.provider, options.threads),
-      );
+      const modelPath = pathFor(inherited.provider);
+      const session = await InferenceSession.create(modelPath, sessionOptions(inherited.provider, options.threads));
       try {
         await options.probe(session);
-        return { session, provider: inherited.provider, fallbackReason: inherited.fallbackReason };
+        return { session, provider: inherited.provider, modelPath, fallbackReason: inherited.fallbackReason };
       } catch (error) {
         await session.release().catch(() => undefined);
         if (inherited.provider === "cpu" || error instanceof EmbeddingConfigError) throw error;
@@ -165,8 +170,9 @@ export async function openSessionWithFallback(options: OpenSessionOptions): Prom
   const failures: string[] = [];
   for (const provider of candidates) {
     let session: InferenceSession | undefined;
+    const modelPath = pathFor(provider);
     try {
-      session = await InferenceSession.create(options.modelPath, sessionOptions(provider, options.threads));
+      session = await InferenceSession.create(modelPath, sessionOptions(provider, options.threads));
     } catch (error) {
       failures.push(`${provider}: session creation failed: ${shortReason(error)}`);
       continue;
@@ -184,10 +190,12 @@ export async function openSessionWithFallback(options: OpenSessionOptions): Prom
     if (fallbackReason) {
       options.log.warn(`[embedding] EMBED_PROVIDER=${options.requested}: using ${provider} (${fallbackReason})`);
     }
+    const note = options.modelNote?.(provider);
     options.log.info(
-      `[embedding] execution provider: ${provider} (requested ${options.requested}, ${options.threads} threads)`,
+      `[embedding] execution provider: ${provider} (requested ${options.requested}, ${options.threads} threads` +
+        `${note ? `; ${note}` : ""})`,
     );
-    return { session, provider, fallbackReason };
+    return { session, provider, modelPath, fallbackReason };
   }
   throw new EmbeddingEngineError(`no execution provider could run ${options.modelPath}: ${failures.join("; ")}`);
 }

@@ -14,7 +14,9 @@ function purityLine(label: string, p: PurityBlock): string {
 
 export function formatReport(r: RunReport): string {
   const lines = [
-    `model ${r.model.id} (${r.model.dims}-d, sha256 ${r.model.sha256.slice(0, 12)}…) on ${r.provider}, ${r.threads} threads`,
+    `model ${r.model.id} (${r.model.dims}-d, sha256 ${r.model.sha256.slice(0, 12)}…)` +
+      (r.model.quantized ? ` as its int8 copy ${r.model.quantized.id}` : "") +
+      ` on ${r.provider}, ${r.threads} threads`,
     `reference ${r.reference.images} images, queries ${r.queries.images} images, k = ${r.k}, age groups: ${
       r.ageGroups === "all" ? "all" : r.ageGroups.join(",")
     }`,

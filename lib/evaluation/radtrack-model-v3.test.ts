@@ -26,7 +26,13 @@ let expected: Expected;
 beforeAll(async () => {
   descriptor = parseModelDescriptor(JSON.parse(await readFile(path.join(MODEL_DIR, "model.json"), "utf8")), "v3");
   expected = JSON.parse(await readFile(path.join(MODEL_DIR, "expected-outputs.json"), "utf8"));
-  const settings = embeddingSettings({ ...process.env, RADTRACK_MODEL_DIR: MODEL_DIR, EMBED_PROVIDER: "cpu" });
+  // The float graph itself: on the CPU the app would otherwise run its int8 copy (radtrack-model-v3-int8.test.ts).
+  const settings = embeddingSettings({
+    ...process.env,
+    RADTRACK_MODEL_DIR: MODEL_DIR,
+    EMBED_PROVIDER: "cpu",
+    EMBED_INT8: "0",
+  });
   embedder = createEmbedder({ ...settings, batchSize: 4 }, { info: () => undefined, warn: () => undefined });
 });
 afterAll(() => embedder.close());

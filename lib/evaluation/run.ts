@@ -10,6 +10,7 @@ import {
   type FilmAnalysis,
   type GreyImage,
 } from "@/lib/embedding";
+import type { QuantizedGraph } from "@/lib/embedding/engine";
 import { judgeView, type GateSpec } from "@/lib/gate/frontal-film";
 import { decodeScan } from "@/lib/image";
 import { parseCsvWithHeader } from "@/lib/csv";
@@ -60,7 +61,8 @@ export interface RunReport extends Omit<EvaluationReport, "severity" | "drift"> 
   ood: OodReport | null;
   tool: "radtrack-eval";
   createdAt: string;
-  model: { id: string; sha256: string; dims: number; dir: string; onnxPath: string };
+  /** `quantized`: the int8 copy that ran in place of the float model (only with EMBED_INT8=1). */
+  model: { id: string; sha256: string; dims: number; dir: string; onnxPath: string; quantized: QuantizedGraph | null };
   provider: string;
   threads: number;
   reference: { dir: string; images: number; skipped: number };
@@ -260,7 +262,14 @@ export async function runEvaluation(options: RunOptions): Promise<RunReport> {
     return {
       tool: "radtrack-eval",
       createdAt: new Date().toISOString(),
-      model: { id: d.id, sha256: d.sha256, dims: d.dims, dir: engine.modelDir, onnxPath: engine.onnxPath },
+      model: {
+        id: d.id,
+        sha256: d.sha256,
+        dims: d.dims,
+        dir: engine.modelDir,
+        onnxPath: engine.onnxPath,
+        quantized: engine.quantized,
+      },
       provider: engine.provider,
       threads: engine.threads,
       reference: { dir: reference.dir, images: reference.rows.length, skipped: reference.skipped.length },

@@ -12,7 +12,9 @@ import { requirePatientAccess } from "@/lib/patients/access";
 import { modelInUse, type ActiveModel } from "@/lib/scans/active-model";
 import { ScanStateError, WITHDRAWN_NOT_ASSESSED } from "@/lib/scans/errors";
 import { embeddingOf, reciprocalRanks } from "@/lib/db/vector-sql";
-import { findNeighbours } from "./find";
+import { libraryStamp } from "@/lib/timeline/library-stamp";
+import { answerCache, answerKey } from "./answer-cache";
+import { findNeighbours, ownFilmsInLibrary } from "./find";
 import { parseNeighbourOptions, type NeighbourOptionsInput } from "./options";
 import { thumbnailUrl } from "./thumbnail-url";
 
@@ -83,18 +85,25 @@ export async function neighboursOfScan(
 
   // A read: the model is not registered here (no writes, no index builds); the writers did that.
   const model = options.model ?? (await modelInUse());
-  const rows = await findNeighbours(db, scan, model, { k, classes });
-  if (!rows) throw new NoEmbeddingError(model.id);
-  const vector = await embeddingOf(db, scan.id, model.id);
-  const ranks = vector
-    ? await reciprocalRanks(db, {
-        modelId: model.id,
-        dims: model.dims,
-        vector,
-        neighbourIds: rows.map((r) => r.scanId),
-        excludeScanIds: [scan.id],
-      })
-    : [];
+  const [stamp, ownSha256] = await Promise.all([libraryStamp(db), ownFilmsInLibrary(db, scan)]);
+  const key = answerKey({ modelId: model.id, libraryStamp: stamp, scanId: scan.id, k, classes, ownSha256 });
+  let answer = answerCache().get(key);
+  if (!answer) {
+    const vector = await embeddingOf(db, scan.id, model.id);
+    if (!vector) throw new NoEmbeddingError(model.id);
+    const rows = (await findNeighbours(db, scan, model, { k, classes, vector, ownSha256 }))!;
+    const ranks = await reciprocalRanks(db, {
+      modelId: model.id,
+      dims: model.dims,
+      vector,
+      neighbourIds: rows.map((r) => r.scanId),
+      excludeScanIds: [scan.id],
+    });
+    answer = { rows, ranks };
+    // Kept only when the library did not change meanwhile: the answer must be the one its key stands for.
+    if ((await libraryStamp(db)) === stamp) answerCache().set(key, answer);
+  }
+  const { rows, ranks } = answer;
   const percentile = new Map(ranks.map((r) => [r.scanId, r.total > 0 ? r.farther / r.total : null]));
 
   await recordAudit(db, ctx, {

@@ -32,14 +32,22 @@ export async function stalePatients(db: Db, ctx: TimelineContext, limit: number)
   return rows.map((r) => r.id);
 }
 
-/** Which of these patients are stale (the patient list's "updating" marks, one query for the page). */
-export async function staleAmong(db: Db, ids: readonly string[], ctx?: TimelineContext): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const c = ctx ?? (await readContext(db));
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    SELECT p."id" FROM "patients" p LEFT JOIN "patient_summaries" ps ON ps."patient_id" = p."id"
-    WHERE p."id" = ANY(${[...ids]}::uuid[]) AND (${staleCondition(c)})`;
-  return new Set(rows.map((r) => r.id));
+/** What a stored summary was computed from. */
+export interface SummaryBasis {
+  modelId: string;
+  libraryStamp: string;
+  scanCount: number;
+}
+
+/**
+ * Whether a listed patient's summary is behind (the patient list's "updating" mark), judged from the row alone: none
+ * although the patient has films, or computed for another model, another library or another number of films (an
+ * upload, a bulk job, a withdrawal). No query: the stale condition above, run per listed patient, cost the list page
+ * a plan over every patient's films (docs/benchmarks.md, soak).
+ */
+export function summaryIsStale(summary: SummaryBasis | null, scanCount: number, ctx: TimelineContext): boolean {
+  if (!summary) return scanCount > 0;
+  return summary.modelId !== ctx.model.id || summary.libraryStamp !== ctx.stamp || summary.scanCount !== scanCount;
 }
 
 /** How many patients' drift is out of date (the admin status page). */

@@ -78,12 +78,14 @@ export async function readContext(db: Db): Promise<TimelineContext> {
 }
 
 export async function patientTimeline(db: Db, patientId: string, ctx?: TimelineContext): Promise<PatientTimeline> {
-  const { model, stamp } = ctx ?? (await readContext(db));
-  const scans = await db.scan.findMany({
-    where: timelineScans(patientId),
-    orderBy: TIMELINE_ORDER,
-    select: { id: true, acquiredAt: true, acquiredTime: true, createdAt: true, view: true },
-  });
+  const [{ model, stamp }, scans] = await Promise.all([
+    ctx ?? readContext(db),
+    db.scan.findMany({
+      where: timelineScans(patientId),
+      orderBy: TIMELINE_ORDER,
+      select: { id: true, acquiredAt: true, acquiredTime: true, createdAt: true, view: true },
+    }),
+  ]);
   const ids = scans.map((s) => s.id);
   const [stored, vectors] = await Promise.all([
     db.scanAssessment.findMany({ where: { scanId: { in: ids }, modelId: model.id, libraryStamp: stamp } }),

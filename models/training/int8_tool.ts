@@ -12,6 +12,10 @@
 //   features  --model-dir <float dir> --onnx <graph.onnx> --output <name> --images <dir[,dir]> --n <count> --out <file>
 //             one output of any graph (e.g. the pooled features, made a graph output first) for each film, as
 //             float32 rows in <file> (n x width), for quantize_int8.py --refit-heads.
+//   expected  --model-dir <float dir> --out <int8 dir>/expected-outputs.json
+//             the int8 copy's outputs for the films of the float model's expected-outputs.json, through the app's
+//             embedder with the copy selected on the CPU (lib/embedding/quantized.ts): the recorded parity file
+//             lib/evaluation/radtrack-model-v3-int8.test.ts checks.
 //   compare   --model-dir <float dir> --onnx <int8.onnx> --images <dir[,dir]> --n <count> [--batch 16] [--out <file>]
 //             cosine between the float and the int8 vector of each film, the difference of every other output
 //             (extent, view probabilities, frontal distance) and both graphs' speed at one batch size.
@@ -20,7 +24,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { config } from "../../lib/config";
+import { corpusDir } from "../../lib/embedding/dev-corpus";
+import { createEmbedder } from "../../lib/embedding/embedder";
 import { loadModelFolder } from "../../lib/embedding/model-dir";
+import { embeddingSettings } from "../../lib/embedding/settings";
 import { createPreprocessor } from "../../lib/embedding/preprocess";
 import { decodeScan } from "../../lib/image";
 
@@ -163,6 +170,38 @@ if (command === "fold") {
   const rows = Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   await writeFile(required("out"), rows);
   console.log(`${output}: ${rows.length / 4} values from ${values.n} films -> ${values.out}`);
+} else if (command === "expected") {
+  const floatExpected = JSON.parse(await readFile(path.join(folder.modelDir, "expected-outputs.json"), "utf8")) as {
+    outputs: Record<string, unknown>;
+  };
+  const names = Object.keys(floatExpected.outputs);
+  const settings = embeddingSettings({ ...process.env, RADTRACK_MODEL_DIR: folder.modelDir, EMBED_PROVIDER: "cpu" });
+  const embedder = createEmbedder(
+    { ...settings, int8: true, batchSize: names.length },
+    { info: () => {}, warn: () => {} },
+  );
+  try {
+    const engine = await embedder.ready();
+    if (!engine.quantized) throw new Error(`no int8 copy of ${d.id} was selected (see lib/embedding/quantized.ts)`);
+    const images = await Promise.all(names.map(async (n) => decodeScan(await readFile(path.join(corpusDir(), n)))));
+    const analyses = await embedder.analyseImages(images);
+    const round = (x: number) => Number(x.toFixed(7));
+    const outputs = Object.fromEntries(
+      analyses.map((a, i) => [
+        names[i]!,
+        {
+          embedding: Array.from(a.vector, round),
+          extent: round(a.extent?.value ?? NaN),
+          view: (d.heads?.view?.classes ?? []).map((c) => round(a.view?.probabilities[c] ?? NaN)),
+          distance: round(a.view?.distance ?? NaN),
+        },
+      ]),
+    );
+    await writeFile(required("out"), JSON.stringify({ model: engine.quantized.id, runsAs: d.id, outputs }) + "\n");
+    console.log(`${engine.quantized.id}: outputs of ${names.length} films -> ${values.out}`);
+  } finally {
+    await embedder.close();
+  }
 } else if (command === "compare") {
   const batch = Number(values.batch);
   const float = await session(folder.onnxPath);

@@ -13,8 +13,8 @@ import { makeCorpusSubset, readCorpusTable, realCorpusDir } from "@/tests/suppor
 import { ingestScan } from "@/lib/scans/ingest";
 import { searchPatients } from "@/lib/patients/service";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";
-import { staleAmong } from "@/lib/timeline/staleness";
-import { patientTimeline } from "@/lib/timeline/timeline";
+import { summaryIsStale } from "@/lib/timeline/staleness";
+import { patientTimeline, readContext } from "@/lib/timeline/timeline";
 import { createToken } from "@/lib/tokens/service";
 import { callRoute } from "@/tests/support/api-call";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
@@ -137,12 +137,10 @@ describe("reads of the timeline and the patient list", () => {
     expect(list.status).toBe(200);
     // The list page's data: the patients and which of them are being recomputed.
     const page = await searchPatients(t.db, {}, actor);
-    expect(
-      await staleAmong(
-        t.db,
-        page.patients.map((p) => p.id),
-      ),
-    ).toEqual(new Set([patientId]));
+    const current = await readContext(t.db);
+    expect(page.patients.filter((p) => summaryIsStale(p.summary, p._count.scans, current)).map((p) => p.id)).toEqual([
+      patientId,
+    ]);
 
     expect(await writes()).toEqual([]);
     expect(await indexes()).toEqual(before.indexes);
@@ -167,7 +165,9 @@ describe("reads of the timeline and the patient list", () => {
     expect(body.scans.every((s) => s.severityIndex !== null)).toBe(true);
     const summary = await t.db.patientSummary.findUniqueOrThrow({ where: { patientId } });
     expect(summary.scanCount).toBe(3);
-    expect(await staleAmong(t.db, [patientId])).toEqual(new Set());
+    const page = await searchPatients(t.db, {}, actor);
+    const current = await readContext(t.db);
+    expect(page.patients.map((p) => summaryIsStale(p.summary, p._count.scans, current))).toEqual([false]);
     expect(await writes()).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { requestIp, requirePageActor } from "@/lib/auth/current-actor";
 import { db } from "@/lib/db/client";
 import { PATIENT_SORTS, recordPatientSearch, searchPatients, STATUS_FILTERS } from "@/lib/patients/service";
-import { staleAmong } from "@/lib/timeline/staleness";
+import { summaryIsStale } from "@/lib/timeline/staleness";
+import { readContext } from "@/lib/timeline/timeline";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { SeedProgressLine, seedIsRunning } from "@/components/seed-status";
 import { loadConfig } from "@/lib/config";
@@ -45,10 +46,10 @@ export default async function PatientsPage({ searchParams }: { searchParams: Pro
   );
   // The page only reads: summaries left stale by an import, a model switch or a bulk job are marked "updating" while
   // the drift queue recomputes them (lib/timeline/refresh.ts), never recomputed here.
-  const updating = await staleAmong(
-    db(),
-    result.patients.filter((p) => p._count.scans > 0).map((p) => p.id),
-  ).catch(() => new Set<string>());
+  const current = await readContext(db()).catch(() => null);
+  const updating = new Set(
+    current ? result.patients.filter((p) => summaryIsStale(p.summary, p._count.scans, current)).map((p) => p.id) : [],
+  );
   await recordPatientSearch(
     db(),
     { actor, ip: await requestIp() },
