@@ -61,7 +61,7 @@ export function sha256Of(bytes: Buffer, timings?: StepTimings): string {
 /**
  * Decodes whole, with the configured limits; a refusal becomes a message for the user. Never at a reduced size
  * (shrink-on-load, DecodeOptions.maxSide): the model's 224 px input resampled from a smaller decode moves its vector
- * (cosine 0.985-0.996 on large films, decode-size.test.ts), as much as re-encoding the film would, and every vector
+ * (cosine 0.985-1.000 on large films, decode-size.test.ts), as much as re-encoding the film would, and every vector
  * of a model must come from the same recipe for neighbours and drift to mean anything.
  */
 export async function decodeForIngest(bytes: Buffer, time?: StepClock): Promise<DecodedScan> {
