@@ -19,7 +19,8 @@
 // uses a clinician's token); load for --seconds; SIGKILL the whole server (launcher, embedded database, web server)
 // while uploads are in flight; restart; a bulk job through the admin's web page, SIGKILL mid-job; restart; wait for
 // the job; stop; integrity check on the database and the store: every acknowledged upload present exactly once, no
-// row without its three files, no folder without its row, every bulk job ended, a scan.uploaded event for every
+// row without its three files, no folder without its row once the app's orphan sweep has run (folders the kills
+// left are counted apart), every bulk job ended, a scan.uploaded event for every
 // stored scan. The table ends with one line `N requests, N errors` (the load phase; requests cut by the planned kills
 // are counted apart, as "interrupted").
 import { spawn, type ChildProcess } from "node:child_process";
@@ -40,6 +41,8 @@ import { migrate } from "@/lib/db/migrate";
 import { importReferenceLibrary } from "@/lib/reference";
 import { makeCorpusSubset, realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
+import { sweepOrphans } from "@/lib/storage/orphan-sweep";
+import { ScanStore } from "@/lib/storage/scan-store";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { createToken } from "@/lib/tokens/service";
 import { ensureFirstAdmin } from "@/lib/users/bootstrap";
@@ -477,7 +480,20 @@ try {
     const folders = existsSync(store)
       ? readdirSync(store).flatMap((fan) => readdirSync(path.join(store, fan)).map((f) => `${fan}/${f}`))
       : [];
-    integrity.foldersWithoutRow = folders.filter((f) => !keys.has(f)).length;
+    // A kill between writing a scan's files and committing its row leaves a folder that the server's sweep removes
+    // once it is older than its grace period (an hour). Every process is stopped here, so the same sweep may run
+    // with no grace: what it leaves behind is a real problem, what it removes is reported apart.
+    integrity.foldersLeftByKills = folders.filter((f) => !keys.has(f)).length;
+    const sweepDb = createDb(embedded.url);
+    try {
+      integrity.foldersSwept = (await sweepOrphans(sweepDb, ScanStore.forDataDir(dataDir), { graceMs: 0 })).removed;
+    } finally {
+      await sweepDb.$disconnect();
+    }
+    const remaining = existsSync(store)
+      ? readdirSync(store).flatMap((fan) => readdirSync(path.join(store, fan)).map((f) => `${fan}/${f}`))
+      : [];
+    integrity.foldersWithoutRow = remaining.filter((f) => !keys.has(f)).length;
     integrity.bulkJobsNotEnded = (
       await rows<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`)
     )[0]!.n;
