@@ -1,8 +1,12 @@
 // One place that reads the environment. Scripts and the server read the same variables the same way, so two
 // instances with two data directories can run side by side.
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DEFAULT_POLICY, type DriftPolicy } from "@/lib/drift/trend";
+import { EmbeddingConfigError } from "@/lib/embedding/errors";
+import { resolveModelDir } from "@/lib/embedding/model-location";
+import { parseRequestedProvider, type RequestedProvider } from "@/lib/embedding/provider-names";
 import type { S3StorageSettings } from "@/lib/storage/s3-blob-store";
 
 /** Where scans and bulk files live: the data directory, or an S3-compatible bucket shared by several machines. */
@@ -347,4 +351,67 @@ let cached: RadtrackConfig | undefined;
 export function config(): RadtrackConfig {
   cached ??= loadConfig();
   return cached;
+}
+
+/** How the embedder runs (lib/embedding): the server, the scripts and the benchmarks read the same variables. */
+export interface EmbeddingSettings {
+  /** RADTRACK_MODEL_DIR, resolved against the working directory. */
+  modelDir: string;
+  /** Expands ${sharedDir} in model.json searchDirs. */
+  sharedDir: string;
+  provider: RequestedProvider;
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+  /** Most images per inference call. */
+  batchSize: number;
+  /** Most images admitted (queued or running) at once; further callers wait. */
+  maxPending: number;
+  /** Most callers allowed to wait for admission; beyond it requests are refused (back-pressure). */
+  maxWaiting: number;
+  /** Run inference in a worker thread (EMBED_INFERENCE_THREAD, default 1), keeping the main thread responsive. */
+  inferenceThread: boolean;
+  /**
+   * On the CPU provider, run the model's int8 copy (lib/embedding/quantized.ts) when one names it as its float model
+   * (EMBED_INT8=1). Off by default: its held-out figures miss the 0.01 bar by a little (model card).
+   */
+  int8: boolean;
+}
+
+// A wrong embedding setting is an EmbeddingConfigError, which the launcher and the admin page report as a
+// misconfiguration rather than a crash.
+function embedInt(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new EmbeddingConfigError(`${name} must be a whole number from 1 to ${max}; got "${raw}"`);
+  }
+  return value;
+}
+
+function embedFlag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new EmbeddingConfigError(`${name} must be 1 or 0; got "${env[name]}"`);
+}
+
+export function embeddingFromEnv(env: Env, sharedDir: string, cwd: string = process.cwd()): EmbeddingSettings {
+  const batchSize = embedInt(env, "EMBED_BATCH", 16, 256);
+  const maxPending = embedInt(env, "EMBED_MAX_PENDING", batchSize * 4, 100_000);
+  if (maxPending < batchSize) {
+    throw new EmbeddingConfigError(`EMBED_MAX_PENDING (${maxPending}) must be at least EMBED_BATCH (${batchSize})`);
+  }
+  return {
+    modelDir: resolveModelDir(env, cwd),
+    sharedDir,
+    provider: parseRequestedProvider(env.EMBED_PROVIDER),
+    threads: embedInt(env, "EMBED_THREADS", os.availableParallelism(), 1024),
+    batchSize,
+    maxPending,
+    maxWaiting: embedInt(env, "EMBED_MAX_WAITING", 1024, 1_000_000),
+    inferenceThread: embedFlag(env, "EMBED_INFERENCE_THREAD", true),
+    int8: embedFlag(env, "EMBED_INT8", false),
+  };
 }

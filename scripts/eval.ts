@@ -24,7 +24,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { NEIGHBOUR_K } from "../lib/domain";
-import { resolveModelDir } from "../lib/embedding/model-dir";
+import { embeddingSettings } from "../lib/embedding/settings";
 import { formatReport } from "../lib/evaluation/format";
 import { LeakageError, runEvaluation } from "../lib/evaluation/run";
 
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   }
   const k = positiveInt("k", values.k, NEIGHBOUR_K);
   if (k < 1) throw new Error("--k must be at least 1");
-  const modelDir = values.model ? path.resolve(values.model) : resolveModelDir();
+  const modelDir = values.model ? path.resolve(values.model) : embeddingSettings().modelDir;
   const ageGroups = values["age-groups"]
     ?.split(",")
     .map((s) => s.trim())

@@ -5,24 +5,9 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { EmbeddingConfigError, errorMessage } from "./errors";
 import { expandSearchDir, parseModelDescriptor, type ModelDescriptor } from "./model-contract";
+import { DEFAULT_MODEL_DIR } from "./model-location";
 
-/**
- * Radtrack's own chest X-ray model (models/radtrack_cxr_v3/MODEL_CARD.md): embedding, extent on the readers' 0-8
- * scale with its interval, and the frontal-film gate. Relative to the working directory (the repo root). Its
- * predecessor (models/radtrack_cxr_v2, embedding only) and the ImageNet MobileNetV2 baseline stay available.
- */
-export const DEFAULT_MODEL_DIR = "models/radtrack_cxr_v3";
-
-/** The ImageNet baseline: tests that pin exact dimensions and ids use it explicitly. */
-export const IMAGENET_MODEL_DIR = "models/mobilenet_v2_imagenet";
-
-export function resolveModelDir(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  cwd: string = process.cwd(),
-): string {
-  const raw = env.RADTRACK_MODEL_DIR?.trim();
-  return path.resolve(cwd, raw ? raw : DEFAULT_MODEL_DIR);
-}
+export { DEFAULT_MODEL_DIR, IMAGENET_MODEL_DIR, resolveModelDir } from "./model-location";
 
 export interface ModelFolder {
   modelDir: string;

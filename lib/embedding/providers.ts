@@ -5,22 +5,20 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { InferenceSession, listSupportedBackends } from "onnxruntime-node";
 import { EmbeddingConfigError, EmbeddingEngineError, errorMessage } from "./errors";
+import type { ExecutionProvider, RequestedProvider } from "./provider-names";
 
-export const REQUESTABLE_PROVIDERS = ["auto", "cuda", "webgpu", "cpu"] as const;
-export type RequestedProvider = (typeof REQUESTABLE_PROVIDERS)[number];
-export type ExecutionProvider = Exclude<RequestedProvider, "auto">;
+export {
+  REQUESTABLE_PROVIDERS,
+  parseRequestedProvider,
+  type ExecutionProvider,
+  type RequestedProvider,
+} from "./provider-names";
+
 const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ["cuda", "webgpu", "cpu"];
 
 export interface EmbeddingLog {
   info(message: string): void;
   warn(message: string): void;
-}
-
-export function parseRequestedProvider(raw: string | undefined): RequestedProvider {
-  const value = raw?.trim().toLowerCase() ?? "";
-  if (value === "") return "auto";
-  if ((REQUESTABLE_PROVIDERS as readonly string[]).includes(value)) return value as RequestedProvider;
-  throw new EmbeddingConfigError(`EMBED_PROVIDER must be one of ${REQUESTABLE_PROVIDERS.join(", ")}; got "${raw}"`);
 }
 
 export interface BackendInfo {
