@@ -5,34 +5,16 @@
 // one server is valid on all. Scans go to RADTRACK_STORAGE (an S3 bucket when servers are on several machines).
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { buildIsCurrent, recordBuild } from "@/lib/runtime/build-stamp";
 import { secureDataDir } from "@/lib/runtime/data-dir";
 import { requestReembedding } from "@/lib/scans/reembed-queue";
 import { stopJobQueue } from "@/lib/jobs/boss";
-import { log, prepareFirstAdmin, prepareSchema, verifyModel } from "./launch/prepare";
+import { deploymentConfig, fail, log, prepareFirstAdmin, prepareSchema, verifyModel } from "./launch/prepare";
 
 const require = createRequire(import.meta.url);
 const started = Date.now();
 
-function fail(message: string): never {
-  console.error(`[radtrack] ${message}`);
-  process.exit(1);
-}
-
-let cfg: RadtrackConfig;
-try {
-  cfg = loadConfig();
-} catch (error) {
-  fail(`Configuration error: ${(error as Error).message}`);
-}
-const databaseUrl = cfg.databaseUrl;
-if (!databaseUrl) {
-  fail(
-    "npm run web needs DATABASE_URL: web servers share one PostgreSQL with the workers (the embedded database " +
-      "serves one process: use npm start)",
-  );
-}
+const { cfg, databaseUrl } = deploymentConfig("web");
 const authSecret = process.env.AUTH_SECRET;
 if (!authSecret) {
   fail("npm run web needs AUTH_SECRET, the same on every web server (e.g. AUTH_SECRET=$(openssl rand -base64 32))");

@@ -6,7 +6,6 @@
 // Any number of workers on any number of machines: every job is idempotent, and a killed worker's work is finished
 // by the others. Needs DATABASE_URL (the embedded database serves one process: `npm start`).
 import { stopBulkWorker, startBulkWorker } from "@/lib/bulk/worker";
-import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import { startDicomwebWorker, stopDicomwebWorker } from "@/lib/dicomweb/worker";
 import { startResultsWorker, stopResultsWorker } from "@/lib/results/queue";
@@ -18,26 +17,9 @@ import { scanStore } from "@/lib/storage";
 import { requestReembedding, startReembedWorker } from "@/lib/scans/reembed-queue";
 import { startOrphanSweeper } from "@/lib/storage/orphan-sweep";
 import { startDriftWorker, stopDriftWorker } from "@/lib/timeline/drift-queue";
-import { LaunchError, log, prepareSchema, verifyModel } from "./launch/prepare";
+import { deploymentConfig, fail, LaunchError, log, prepareSchema, verifyModel } from "./launch/prepare";
 
-function fail(message: string): never {
-  console.error(`[radtrack] ${message}`);
-  process.exit(1);
-}
-
-let cfg: RadtrackConfig;
-try {
-  cfg = loadConfig();
-} catch (error) {
-  fail(`Configuration error: ${(error as Error).message}`);
-}
-const databaseUrl = cfg.databaseUrl;
-if (!databaseUrl) {
-  fail(
-    "npm run worker needs DATABASE_URL: workers share one PostgreSQL with the web servers (the embedded database " +
-      "serves one process: use npm start)",
-  );
-}
+const { cfg, databaseUrl } = deploymentConfig("worker");
 await secureDataDir(cfg.dataDir);
 let stopReembed: () => Promise<void> = async () => {};
 try {

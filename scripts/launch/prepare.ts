@@ -1,7 +1,7 @@
 // What every process that serves or works needs before it starts, whichever role it has (`npm start`, `npm run web`,
 // `npm run worker`): the schema, a model that matches the stored vectors, and (for web servers) the first admin.
 // Safe to run in several processes at once: migrations take an advisory lock, the first admin is created once.
-import type { RadtrackConfig } from "@/lib/config";
+import { loadConfig, type RadtrackConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { roleOf } from "@/lib/db/roles";
@@ -10,6 +10,33 @@ import { ensureFirstAdmin } from "@/lib/users/bootstrap";
 export const log = (line: string) => console.log(`[radtrack] ${line}`);
 
 export class LaunchError extends Error {}
+
+/** Prints why the process cannot start and exits: a launcher's answer to a bad setting, never a stack trace. */
+export function fail(message: string): never {
+  console.error(`[radtrack] ${message}`);
+  process.exit(1);
+}
+
+/**
+ * The configuration of a process of a deployment (`npm run web` / `npm run worker`): several processes share one
+ * PostgreSQL, which the embedded database cannot serve, so DATABASE_URL is required.
+ */
+export function deploymentConfig(role: "web" | "worker"): { cfg: RadtrackConfig; databaseUrl: string } {
+  let cfg: RadtrackConfig;
+  try {
+    cfg = loadConfig();
+  } catch (error) {
+    fail(`Configuration error: ${(error as Error).message}`);
+  }
+  const others =
+    role === "web"
+      ? "web servers share one PostgreSQL with the workers"
+      : "workers share one PostgreSQL with the web servers";
+  if (!cfg.databaseUrl) {
+    fail(`npm run ${role} needs DATABASE_URL: ${others} (the embedded database serves one process: use npm start)`);
+  }
+  return { cfg, databaseUrl: cfg.databaseUrl };
+}
 
 /** Applies migrations (as the migration role when there is one). */
 export async function prepareSchema(cfg: RadtrackConfig, databaseUrl: string): Promise<void> {
