@@ -1,38 +1,14 @@
 // The clinician's main screen: three films of a real corpus patient uploaded out of order come back as a timeline in
 // date order, each in the band its index says, with 36 labelled neighbours and the current/previous comparison.
 import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
 import sharp from "sharp";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { e2eCorpus, type TimelinePatient } from "@/tests/support/e2e-corpus";
+import { attachScreenshot, seriousViolations, signIn } from "@/tests/support/e2e-page";
 
-const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
-const adminPassword = process.env.E2E_ADMIN_PASSWORD ?? "";
 const clinician = { email: `timeline-${Date.now()}@e2e.test`, password: "timeline-pass-123" };
 const mrn = `TL-${Date.now()}`;
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/patients/);
-}
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
-/** A full-page screenshot attached to the test report (and kept in the test's output folder). */
-async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
-}
 
 interface ChartGeometry {
   frame: { left: number; top: number; right: number; bottom: number };
@@ -183,7 +159,7 @@ test("the login page has no serious accessibility violations", async ({ page }) 
 
 test("the reference library is seeded in the background and an admin adds a clinician", async ({ page }) => {
   test.setTimeout(240_000);
-  await signIn(page, adminEmail, adminPassword);
+  await signIn(page);
   // npm start imports the corpus subset after the server is up: wait for at least 36 references.
   await expect(async () => {
     await page.goto("/admin/status");
@@ -227,7 +203,7 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
   // neighbours.viewed), never a second render of the page the form sat on.
   const patientId = new URL(page.url()).pathname.split("/")[2]!;
   const adminPage = await browser.newPage();
-  await signIn(adminPage, adminEmail, adminPassword);
+  await signIn(adminPage);
   const audited = async (action: string) => {
     await adminPage.goto(`/admin/audit?action=${action}&patient=${patientId}`);
     return adminPage.locator("table tbody tr").allInnerTexts();
@@ -329,7 +305,7 @@ test("a clinician uploads three dated films and reads the timeline", async ({ pa
 });
 
 test("an admin corrects a reference label in the library; the change is audited", async ({ page }) => {
-  await signIn(page, adminEmail, adminPassword);
+  await signIn(page);
   await page.getByRole("link", { name: "Reference library" }).click();
   await expect(page.getByRole("heading", { name: "Reference library" })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);

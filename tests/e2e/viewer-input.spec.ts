@@ -4,37 +4,14 @@
 // Window/level by drag changes the pixels of both films by the same transfer and Reset restores them; a two-finger
 // pinch (touch events through the DevTools protocol) zooms both films, one finger pans them.
 import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
 import sharp from "sharp";
-import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { expect, test, type Locator } from "@playwright/test";
 import { realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { e2eCorpus } from "@/tests/support/e2e-corpus";
+import { attachScreenshot, seriousViolations, signIn } from "@/tests/support/e2e-page";
 
-const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
-const adminPassword = process.env.E2E_ADMIN_PASSWORD ?? "";
 const mrn = `VI-${Date.now()}`;
 const DAY = 86_400_000;
-
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await page.getByLabel("E-mail").fill(adminEmail);
-  await page.getByLabel("Password").fill(adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/patients/);
-}
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
-async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
-}
 
 /** A pane's pixels as grey levels (what the reader sees: film, filter and frame). */
 async function grey(pane: Locator): Promise<{ data: Uint8Array; width: number; height: number }> {

@@ -2,30 +2,13 @@
 // reason is required), leaves the timeline at once and waits under "Withdrawn films" with who, when and why; an admin
 // restores it, then purges it after typing the confirmation word. The page passes axe with the dialog open and after.
 import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { realCorpusDir } from "@/tests/support/reference/corpus-subset";
 import { e2eCorpus, type TimelinePatient } from "@/tests/support/e2e-corpus";
+import { e2eAdmin, seriousViolations, signIn } from "@/tests/support/e2e-page";
 
-const adminEmail = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.test";
-const adminPassword = process.env.E2E_ADMIN_PASSWORD ?? "";
 const mrn = `WD-${Date.now()}`;
 const reason = "Uploaded to the wrong patient (belongs to the next bed)";
-
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await page.getByLabel("E-mail").fill(adminEmail);
-  await page.getByLabel("Password").fill(adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/patients/);
-}
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
 
 let patient: TimelinePatient;
 
@@ -74,7 +57,7 @@ test("a film is withdrawn with a reason, restored, and purged by an admin", asyn
   await expect(withdrawn).not.toHaveAttribute("open", /.*/);
   await withdrawn.getByText("Withdrawn films (1)").click();
   await expect(withdrawn.getByText(`Reason: ${reason}`)).toBeVisible();
-  await expect(withdrawn.getByText(adminEmail)).toBeVisible();
+  await expect(withdrawn.getByText(e2eAdmin.email)).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
   // Restore: back on the timeline.
