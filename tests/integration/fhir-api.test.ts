@@ -12,7 +12,7 @@ import { receiveInstances } from "@/lib/dicomweb/receive";
 import { corpusPath } from "@/tests/support/image/corpus";
 import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { importReferenceLibrary } from "@/lib/reference";
-import { makeCorpusSubset, readCorpusTable } from "@/tests/support/reference/corpus-subset";
+import { makeCorpusSubset, readCorpusTable, smallAdultLibrary } from "@/tests/support/reference/corpus-subset";
 import { ingestScan } from "@/lib/scans/ingest";
 import { refreshPatientDrift } from "@/lib/timeline/refresh";
 import { createToken } from "@/lib/tokens/service";
@@ -58,17 +58,7 @@ describe("FHIR R4 API", () => {
     process.env.RADTRACK_DATA_DIR = dataDir;
     t = await createTestDatabase();
     const table = await readCorpusTable();
-    const ids = [...table.rows.keys()].sort();
-    const adult = (id: string) => table.rows.get(id)![table.col("age_group")] === "adult";
-    subset = await makeCorpusSubset(table, {
-      ids: [
-        ...ids
-          .filter((id) => id.startsWith("nih") && adult(id))
-          .filter((_, i) => i % 20 === 0)
-          .slice(0, 30),
-        ...ids.filter((id) => id.startsWith("coh") && adult(id)).slice(0, 16),
-      ],
-    });
+    subset = await makeCorpusSubset(table, { ids: smallAdultLibrary(table, { nih: 30, coh: 16 }) });
     await importReferenceLibrary(t.db, subset.dir, { includePediatric: false });
     fx = await FixtureDir.create();
     const admin = await t.db.user.create({

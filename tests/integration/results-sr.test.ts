@@ -22,7 +22,7 @@ import { corpusPath } from "@/tests/support/image/corpus";
 import { FixtureDir } from "@/tests/support/image/dcmtk";
 import { stopJobQueue } from "@/lib/jobs/boss";
 import { importReferenceLibrary } from "@/lib/reference";
-import { makeCorpusSubset, readCorpusTable } from "@/tests/support/reference/corpus-subset";
+import { makeCorpusSubset, readCorpusTable, smallAdultLibrary } from "@/tests/support/reference/corpus-subset";
 import { queueResultSends, resultsQueue, startResultsWorker, stopResultsWorker } from "@/lib/results/queue";
 import { sendResult, type SendOutcome } from "@/lib/results/send";
 import { resultsStatus } from "@/lib/results/status";
@@ -110,17 +110,7 @@ describe("results to the PACS as DICOM SR (real Orthanc)", () => {
     delete process.env.RADTRACK_DICOMWEB_URL;
     t = await createTestDatabase();
     const table = await readCorpusTable();
-    const ids = [...table.rows.keys()].sort();
-    const adult = (id: string) => table.rows.get(id)![table.col("age_group")] === "adult";
-    subset = await makeCorpusSubset(table, {
-      ids: [
-        ...ids
-          .filter((id) => id.startsWith("nih") && adult(id))
-          .filter((_, i) => i % 20 === 0)
-          .slice(0, 30),
-        ...ids.filter((id) => id.startsWith("coh") && adult(id)).slice(0, 16),
-      ],
-    });
+    subset = await makeCorpusSubset(table, { ids: smallAdultLibrary(table, { nih: 30, coh: 16 }) });
     await importReferenceLibrary(t.db, subset.dir, { includePediatric: false });
     fx = await FixtureDir.create();
     orthanc = await startOrthanc();

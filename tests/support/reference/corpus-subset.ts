@@ -36,6 +36,22 @@ export async function readCorpusTable(dir: string = realCorpusDir()): Promise<Co
   };
 }
 
+/**
+ * A small adult library of both sources, enough for 36 neighbours in every class: every 20th adult NIH film (up to
+ * `nih`) and the first adult COVID cohort films (up to `coh`), in id order.
+ */
+export function smallAdultLibrary(table: CorpusTable, counts: { nih: number; coh: number }): string[] {
+  const ids = [...table.rows.keys()].sort();
+  const adult = (id: string) => table.rows.get(id)![table.col("age_group")] === "adult";
+  return [
+    ...ids
+      .filter((id) => id.startsWith("nih") && adult(id))
+      .filter((_, i) => i % 20 === 0)
+      .slice(0, counts.nih),
+    ...ids.filter((id) => id.startsWith("coh") && adult(id)).slice(0, counts.coh),
+  ];
+}
+
 export interface SubsetSpec {
   /** Rows of the real corpus to take as they are (image symlinked). */
   ids: readonly string[];
